@@ -1,0 +1,173 @@
+// topk-gan's command line. Every command is a short list of named steps; all
+// errors end in `handleError`, the one place that chooses text and exit code.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { stringify } from 'csv-stringify/sync';
+import { ensurePythonEnvironment } from '../bridge/python-env.js';
+import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import { formatConfigDocs } from '../config/docs.js';
+import { createLogger } from '../loop/progress-log.js';
+import { runExperiment, type RunHandle } from '../loop/run-experiment.js';
+import {
+  aggregateSummaries,
+  formatMarkdownTable,
+  readSummaries,
+  toReportRows,
+} from '../report/aggregate.js';
+import { getDefaultRunDir } from '../run/run-folder.js';
+import { packageVersion } from '../version.js';
+import { UserError } from './errors.js';
+
+interface ConfigFlags {
+  set?: string[];
+  seeds?: number[];
+  device?: string;
+}
+
+export function createProgram(): Command {
+  const program = new Command('topk-gan')
+    .description('Reproducible GAN experiments that measure what top-k generator training does.')
+    .version(packageVersion)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  addConfigFlags(
+    program
+      .command('run')
+      .description('Train every arm and seed of an experiment into a new run folder.')
+      .argument('<config>', 'experiment config, YAML or JSON')
+      .option('--out <dir>', 'run folder to create (default: runs/<experiment>-<time>)'),
+  ).action(runCommand);
+
+  addConfigFlags(
+    program
+      .command('validate')
+      .description('Check a config and print it resolved, with every default; starts nothing.')
+      .argument('<config>', 'experiment config, YAML or JSON'),
+  ).action(validateCommand);
+
+  program
+    .command('report')
+    .description('Aggregate summary.csv of one or more runs: mean, standard deviation and n per experiment and arm.')
+    .argument('<run-dirs...>', 'run folders')
+    .option('--out <dir>', 'folder for report.csv and report.md (default: the run folder, when there is one)')
+    .action(reportCommand);
+
+  program
+    .command('setup')
+    .description('Create or update the Python environment (.venv) from pyproject.toml.')
+    .action(setupCommand);
+
+  program
+    .command('config-docs')
+    .description('Print the reference of every config key, generated from the schema.')
+    .action(() => {
+      process.stdout.write(formatConfigDocs());
+    });
+
+  return program;
+}
+
+function addConfigFlags(command: Command): Command {
+  return command
+    .option('--set <path=value...>', 'override a config value, e.g. train.iterations=500 (repeatable)', collect, [])
+    .option('--seeds <list>', 'seeds to run, e.g. 0,1,2 or 0-4', parseSeeds)
+    .addOption(new Option('--device <device>', 'auto, cpu, cuda or cuda:N'));
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function parseSeeds(text: string): number[] {
+  const range = /^(\d+)-(\d+)$/.exec(text.trim());
+  if (range) {
+    const [first, last] = [Number(range[1]), Number(range[2])];
+    if (first > last) throw new UserError(`--seeds ${text}: expected a range first-last with first <= last`);
+    return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+  }
+  const parts = text.split(',').map((part) => part.trim());
+  if (parts.some((part) => !/^\d+$/.test(part))) {
+    throw new UserError(`--seeds ${JSON.stringify(text)}: expected non-negative integers like 0,1,2 or a range like 0-4`);
+  }
+  return parts.map(Number);
+}
+
+function toOverrides(flags: ConfigFlags): ConfigOverrides {
+  return { set: flags.set, seeds: flags.seeds, device: flags.device };
+}
+
+async function runCommand(configPath: string, flags: ConfigFlags & { out?: string }): Promise<void> {
+  const config = loadConfig(configPath, toOverrides(flags));
+  const runDir = flags.out ?? getDefaultRunDir(config.experiment);
+  const log = createLogger();
+  const outcomes = await runExperiment({
+    configPath,
+    config,
+    runDir,
+    log,
+    onBridge: stopOnSignals,
+  });
+  const finished = outcomes.filter((o) => o.status === 'completed').length;
+  log(`Done: ${finished}/${outcomes.length} arm-seed cells completed. Results in ${runDir}`);
+}
+
+// Ctrl-C and kill mark the run interrupted and take the Python side down.
+function stopOnSignals(handle: RunHandle): void {
+  const stop = (signal: NodeJS.Signals, code: number) => () => {
+    process.stderr.write(`\nReceived ${signal}: stopping; the run is marked interrupted.\n`);
+    handle.markStopped('interrupted', `received ${signal}`);
+    process.exit(code);
+  };
+  process.once('SIGINT', stop('SIGINT', 130));
+  process.once('SIGTERM', stop('SIGTERM', 143));
+}
+
+function validateCommand(configPath: string, flags: ConfigFlags): void {
+  const config = loadConfig(configPath, toOverrides(flags));
+  process.stderr.write(`${configPath}: valid\n`);
+  process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+}
+
+function reportCommand(runDirs: string[], flags: { out?: string }): void {
+  const outDir = flags.out ?? (runDirs.length === 1 ? runDirs[0] : undefined);
+  if (!outDir) throw new UserError('report: with several run folders, say where to write with --out <dir>');
+  const groups = aggregateSummaries(readSummaries(runDirs));
+  const rows = toReportRows(groups);
+  const markdown = formatMarkdownTable(groups);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, 'report.csv'), stringify(rows, { header: true }));
+  writeFileSync(join(outDir, 'report.md'), markdown);
+  process.stdout.write(markdown);
+}
+
+async function setupCommand(): Promise<void> {
+  const log = createLogger();
+  const pythonBin = await ensurePythonEnvironment(log);
+  log(`Python environment ready: ${pythonBin}`);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  try {
+    await createProgram().parseAsync(argv);
+    return 0;
+  } catch (error) {
+    return handleError(error);
+  }
+}
+
+function handleError(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // commander has already printed its message (or the help / version)
+    return error.exitCode;
+  }
+  if (error instanceof UserError) {
+    process.stderr.write(`topk-gan: ${error.message}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(
+    `topk-gan: internal error; this is a bug in topk-gan ${packageVersion} (node ${process.version}). Please report it with this text:\n${(error as Error)?.stack ?? String(error)}\n`,
+  );
+  return 70;
+}

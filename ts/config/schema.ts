@@ -1,0 +1,181 @@
+// The experiment config. Every key has a description and a default, so a
+// config file lists only what differs; docs/config.md is generated from this
+// file (`npm run docs:config`).
+import { z } from 'zod';
+
+const finiteNumber = () => z.number().finite();
+const positiveNumber = () => finiteNumber().gt(0);
+const positiveInteger = () => z.number().int().min(1);
+const inUnitInterval = 'expected a number in (0, 1]';
+const fraction = () =>
+  finiteNumber().gt(0, inUnitInterval).lte(1, inUnitInterval);
+
+export const mogDataSchema = z
+  .object({
+    kind: z.literal('mog').describe('Synthetic 2-D mixture of Gaussians.'),
+    layout: z
+      .enum(['grid', 'ring'])
+      .default('grid')
+      .describe('Mode centres on a square grid or on a ring.'),
+    modes: positiveInteger()
+      .default(25)
+      .describe('Number of modes; a grid needs a square number.'),
+    spacing: positiveNumber()
+      .default(2)
+      .describe('Distance between neighbouring grid centres.'),
+    radius: positiveNumber().default(2).describe('Radius of the ring layout.'),
+    sigma: positiveNumber()
+      .default(0.05)
+      .describe('Standard deviation of every mode.'),
+    epoch_samples: positiveInteger()
+      .default(25600)
+      .describe(
+        'Samples that make one epoch of the endless synthetic stream (steps per epoch = floor(epoch_samples / batch_size)).',
+      ),
+  })
+  .strict();
+
+export const dataSchema = z
+  .discriminatedUnion('kind', [mogDataSchema])
+  .default({ kind: 'mog' })
+  .describe('Where real samples come from.');
+
+export const modelSchema = z
+  .object({
+    kind: z
+      .literal('mlp')
+      .default('mlp')
+      .describe('Multi-layer perceptrons for G and D.'),
+    latent_dim: positiveInteger()
+      .default(2)
+      .describe('Dimension of the Gaussian latent z.'),
+    hidden: positiveInteger()
+      .default(256)
+      .describe('Width of every hidden layer.'),
+    layers: z
+      .number()
+      .int()
+      .min(2)
+      .default(4)
+      .describe('Number of linear layers in G and in D.'),
+  })
+  .strict()
+  .default({})
+  .describe('Generator and discriminator architecture.');
+
+export const trainSchema = z
+  .object({
+    iterations: positiveInteger()
+      .default(10000)
+      .describe('Generator steps per arm and seed.'),
+    batch_size: positiveInteger()
+      .default(256)
+      .describe('Batch size B, real and fake.'),
+    loss: z
+      .enum(['bce', 'hinge'])
+      .default('bce')
+      .describe('Adversarial loss: non-saturating BCE or hinge.'),
+    lr_g: positiveNumber().default(1e-4).describe('Adam learning rate of G.'),
+    lr_d: positiveNumber().default(1e-4).describe('Adam learning rate of D.'),
+    beta1: finiteNumber()
+      .min(0)
+      .lt(1)
+      .default(0.5)
+      .describe('Adam beta1 for both networks.'),
+    beta2: finiteNumber()
+      .min(0)
+      .lt(1)
+      .default(0.999)
+      .describe('Adam beta2 for both networks.'),
+  })
+  .strict()
+  .default({})
+  .describe('Optimisation.');
+
+export const topkSchema = z
+  .object({
+    gamma: fraction()
+      .default(0.99)
+      .describe('Decay factor of k per epoch, in (0, 1].'),
+    nu: fraction()
+      .default(0.75)
+      .describe('Floor of k as a fraction of the batch size, in (0, 1].'),
+    decay: z
+      .enum(['epoch', 'step'])
+      .default('epoch')
+      .describe('Decay k once per epoch, or every step by fractional epochs.'),
+  })
+  .strict()
+  .default({})
+  .describe('The top-k schedule: k_e = max(floor(B * gamma^e), ceil(nu * B)).');
+
+export const armSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'expected letters, digits, - or _')
+      .describe('Arm name, used in file names and tables.'),
+    topk_mode: z
+      .enum(['none', 'top', 'bottom', 'random'])
+      .describe(
+        'none: baseline; top: the method; bottom and random: ablations with the same k.',
+      ),
+  })
+  .strict();
+
+export const evalSchema = z
+  .object({
+    every_epochs: positiveInteger()
+      .default(10)
+      .describe('Evaluate every this many epochs, and always at the end.'),
+    num_samples: positiveInteger()
+      .default(10000)
+      .describe('Generated samples per evaluation.'),
+    threshold_std: positiveNumber()
+      .default(4)
+      .describe(
+        'A sample is high quality within this many sigmas of its nearest mode.',
+      ),
+    min_samples: positiveInteger()
+      .default(20)
+      .describe('High-quality samples a mode needs to count as recovered.'),
+  })
+  .strict()
+  .default({})
+  .describe('Evaluation.');
+
+export const configSchema = z
+  .object({
+    experiment: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected letters, digits, ., - or _')
+      .default('experiment')
+      .describe('Experiment name, written in every summary row.'),
+    data: dataSchema,
+    model: modelSchema,
+    train: trainSchema,
+    topk: topkSchema,
+    arms: z
+      .array(armSchema)
+      .min(1)
+      .default([
+        { name: 'baseline', topk_mode: 'none' },
+        { name: 'topk', topk_mode: 'top' },
+      ])
+      .describe('Arms trained on the same data stream, latents and seeds.'),
+    seeds: z
+      .array(z.number().int().min(0).max(2 ** 31 - 1))
+      .min(1)
+      .default([0])
+      .describe('Seeds; every arm runs once per seed.'),
+    eval: evalSchema,
+    device: z
+      .string()
+      .regex(/^(auto|cpu|cuda(:\d+)?)$/, 'expected auto, cpu, cuda or cuda:N')
+      .default('auto')
+      .describe('auto picks CUDA when available, else the CPU.'),
+  })
+  .strict();
+
+export type ExperimentConfig = z.infer<typeof configSchema>;
+export type ArmConfig = z.infer<typeof armSchema>;

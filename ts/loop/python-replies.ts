@@ -1,0 +1,35 @@
+// The JSON replies of py/topkgan/bridge.py (see docs/architecture.md).
+
+export interface SessionDescription {
+  torch: string;
+  python: string;
+  numpy: string;
+  device: string;
+  cuda_available: boolean;
+  batch_size: number;
+  steps_per_epoch: number;
+  modes_total: number;
+}
+
+export interface ChunkResult {
+  step: number;
+  steps: number;
+  k_used: number;
+  loss_d: number | null;
+  loss_g: number | null;
+  d_real: number | null;
+  d_fake: number | null;
+  seconds: number;
+  non_finite: { step: number; loss: 'loss_d' | 'loss_g' } | null;
+}
+
+export interface Evaluation {
+  num_samples: number;
+  modes_total: number;
+  modes_recovered: number;
+  high_quality_pct: number;
+  mode_counts: number[];
+  mode_evenness: number;
+  threshold_std: number;
+  min_samples: number;
+}
