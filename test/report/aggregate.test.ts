@@ -1,4 +1,5 @@
-import { aggregateSummaries, formatMarkdownTable, mean, sampleStandardDeviation } from '../../ts/report/aggregate.js';
+import { aggregateSummaries, formatMarkdownTable } from '../../ts/report/aggregate.js';
+import { mean, sampleStandardDeviation } from '../../ts/report/statistics.js';
 
 const row = (arm: string, seed: number, modes: string, hq: string, status = 'completed') => ({
   experiment: 'mog-grid25', arm, seed: String(seed), topk_mode: arm === 'topk' ? 'top' : 'none',

@@ -4,7 +4,7 @@ import { ensurePythonEnvironment } from '../bridge/python-env.js';
 import { startPythonBridge, type PythonBridge } from '../bridge/python-session.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { CsvAppender, type CsvRow } from '../report/csv-file.js';
-import { createRunFolder, runFiles, writeJsonAtomic } from '../run/run-folder.js';
+import { checkRunFolderIsFree, createRunFolder, runFiles, writeJsonAtomic } from '../run/run-folder.js';
 import { packageVersion } from '../version.js';
 import type { Logger } from './progress-log.js';
 import {
@@ -40,6 +40,7 @@ export const summaryColumns = [
 
 export async function runExperiment(request: RunRequest): Promise<ArmOutcome[]> {
   const { config, runDir, log } = request;
+  checkRunFolderIsFree(runDir);
   const pythonBin = await ensurePythonEnvironment(log);
   createRunFolder(runDir);
   writeJsonAtomic(join(runDir, runFiles.config), config);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { UserError } from '../cli/errors.js';
 import { runFiles } from '../run/run-folder.js';
 import { readCsv } from './csv-file.js';
+import { mean, sampleStandardDeviation } from './statistics.js';
 
 export const reportedMetrics = ['modes_recovered', 'high_quality_pct', 'mode_evenness'] as const;
 
@@ -60,19 +61,6 @@ function summariseGroup(rows: Record<string, string>[]): GroupStatistics {
     n_not_completed: rows.length - completed.length,
     metrics,
   };
-}
-
-export function mean(values: number[]): number | null {
-  if (values.length === 0) return null;
-  return values.reduce((sum, value) => sum + value, 0) / values.length;
-}
-
-// With n - 1 in the denominator; undefined (null) for a single value.
-export function sampleStandardDeviation(values: number[]): number | null {
-  const centre = mean(values);
-  if (centre === null || values.length < 2) return null;
-  const squares = values.reduce((sum, value) => sum + (value - centre) ** 2, 0);
-  return Math.sqrt(squares / (values.length - 1));
 }
 
 export function toReportRows(groups: GroupStatistics[]) {

@@ -20,12 +20,16 @@ export const runFiles = {
   plots: 'plots',
 } as const;
 
-export function createRunFolder(runDir: string): void {
+export function checkRunFolderIsFree(runDir: string): void {
   if (existsSync(runDir) && readdirSync(runDir).length > 0) {
     throw new UserError(
       `Run folder ${runDir} already exists and is not empty; choose another --out or remove it.`,
     );
   }
+}
+
+export function createRunFolder(runDir: string): void {
+  checkRunFolderIsFree(runDir);
   mkdirSync(join(runDir, runFiles.plots), { recursive: true });
 }
 

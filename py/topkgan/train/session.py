@@ -1,0 +1,361 @@
+"""One arm of one seed: networks, optimisers, random streams, a chunked trainer.
+
+TypeScript drives a `TrainingSession` through its JSON methods (see
+docs/architecture.md): `describe`, `train_chunk`, `evaluate`,
+`write_sample_plot` and `close`. Each takes one JSON string and returns one.
+"""
+
+import contextlib
+import math
+import platform
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from topkgan.data.mixture import get_mode_centres, sample_mixture
+from topkgan.json_api import finite_or_none, json_method
+from topkgan.losses.adversarial import get_losses
+from topkgan.metrics.modes import mode_metrics
+from topkgan.models.mlp import create_discriminator, create_generator
+from topkgan.train.selection import MODES, effective_k, select_indices
+
+# one independent random stream per purpose, so that no stream shifts another
+INIT_STREAM, DATA_STREAM, LATENT_STREAM, SELECTION_STREAM, EVALUATION_STREAM = range(5)
+EVALUATION_ROWS = 65536
+
+
+def derive_seed(seed: int, *keys: int) -> int:
+    """A 63-bit seed for the stream named by `keys`, derived from the run seed."""
+    words = np.random.SeedSequence([seed, *keys]).generate_state(2, dtype=np.uint32)
+    return (int(words[0]) << 31) ^ int(words[1])
+
+
+def create_cpu_generator(seed: int, *keys: int) -> torch.Generator:
+    return torch.Generator().manual_seed(derive_seed(seed, *keys))
+
+
+def resolve_device(device: str) -> torch.device:
+    """Turn "cpu", "cuda", "cuda:N" or "auto" into a usable torch.device."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device != "cpu" and device.split(":")[0] != "cuda":
+        raise ValueError(f'device: expected "cpu", "cuda" or "cuda:N", got {device!r}')
+    if device != "cpu" and not torch.cuda.is_available():
+        raise ValueError(f"device: {device} was asked for but CUDA is not available")
+    return torch.device(device)
+
+
+def get_steps_per_epoch(config: dict) -> int:
+    return max(1, config["data"]["epoch_samples"] // config["train"]["batch_size"])
+
+
+@dataclass
+class RandomStreams:
+    """CPU generators for the training streams of one seed."""
+
+    data: torch.Generator
+    latent: torch.Generator
+    selection: torch.Generator
+
+
+def create_streams(seed: int) -> RandomStreams:
+    return RandomStreams(
+        data=create_cpu_generator(seed, DATA_STREAM),
+        latent=create_cpu_generator(seed, LATENT_STREAM),
+        selection=create_cpu_generator(seed, SELECTION_STREAM),
+    )
+
+
+def create_networks(model: dict, seed: int, device: torch.device) -> tuple:
+    """Generator and discriminator, initialised from the seed alone.
+
+    The global RNG is forked so that building the networks neither depends
+    on nor disturbs anything else; every arm of a seed starts identical.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(derive_seed(seed, INIT_STREAM))
+        generator = create_generator(model)
+        discriminator = create_discriminator(model)
+    return generator.to(device), discriminator.to(device)
+
+
+def create_optimisers(generator: nn.Module, discriminator: nn.Module, train: dict):
+    """Adam for G and for D, learning rates and betas from the `train` config."""
+    betas = (train["beta1"], train["beta2"])
+    return (
+        torch.optim.Adam(generator.parameters(), lr=train["lr_g"], betas=betas),
+        torch.optim.Adam(discriminator.parameters(), lr=train["lr_d"], betas=betas),
+    )
+
+
+@contextlib.contextmanager
+def frozen(network: nn.Module):
+    """Let gradients flow through `network` without computing its own."""
+    network.requires_grad_(False)
+    try:
+        yield network
+    finally:
+        network.requires_grad_(True)
+
+
+@dataclass
+class StepStats:
+    """Scalars of one training step; `failed` names a non-finite loss."""
+
+    loss_d: float
+    d_real: float
+    d_fake: float
+    loss_g: float = math.nan
+    failed: str | None = None
+
+
+class TrainingSession:
+    """Training state of one arm and one seed on one device."""
+
+    def __init__(self, config: dict, arm: dict, seed: int, device: str | None = None):
+        check_supported(config)
+        self.config = config
+        self.arm = arm
+        self.seed = seed
+        self.device = resolve_device(device or config.get("device", "auto"))
+        if self.device.type == "cpu":
+            # warn_only: the flag is process-wide and must not break a CUDA session
+            torch.use_deterministic_algorithms(True, warn_only=True)
+
+        self.batch_size = config["train"]["batch_size"]
+        self.steps_per_epoch = get_steps_per_epoch(config)
+        self.centres = get_mode_centres(config["data"])
+        self.device_centres = torch.from_numpy(self.centres).to(self.device)
+        self.generator, self.discriminator = create_networks(
+            config["model"], seed, self.device
+        )
+        self.optimiser_g, self.optimiser_d = create_optimisers(
+            self.generator, self.discriminator, config["train"]
+        )
+        losses = get_losses(config["train"]["loss"])
+        self.discriminator_loss, self.generator_loss = losses
+        self.streams = create_streams(seed)
+        self.step = 0
+        self.closed = False
+
+    @json_method
+    def describe(self, request: dict) -> dict:
+        return {
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "device": str(self.device),
+            "cuda_available": torch.cuda.is_available(),
+            "batch_size": self.batch_size,
+            "steps_per_epoch": self.steps_per_epoch,
+            "modes_total": len(self.centres),
+        }
+
+    @json_method
+    def train_chunk(self, request: dict) -> dict:
+        """Run one step per entry of `k_per_step`; see docs/architecture.md."""
+        self.check_open()
+        k_per_step = check_k_per_step(request.get("k_per_step"))
+        mode = check_mode(request.get("topk_mode", self.arm["topk_mode"]))
+        return self.run_chunk(k_per_step, mode)
+
+    @json_method
+    def evaluate(self, request: dict) -> dict:
+        """Mode metrics of `num_samples` fresh generator samples."""
+        self.check_open()
+        settings = self.config["eval"]
+        samples = self.generate_samples(
+            request.get("num_samples", settings["num_samples"])
+        )
+        return mode_metrics(
+            samples,
+            self.centres,
+            self.config["data"]["sigma"],
+            settings["threshold_std"],
+            settings["min_samples"],
+        )
+
+    @json_method
+    def write_sample_plot(self, request: dict) -> dict:
+        """Scatter generator samples over the mode centres into `path` (PNG)."""
+        from topkgan.plots.samples import write_sample_scatter
+
+        self.check_open()
+        samples = self.generate_samples(request.get("num_samples", 2500))
+        title = request.get("title") or self.get_default_title()
+        write_sample_scatter(request["path"], samples, self.centres, title)
+        return {"files": [request["path"]]}
+
+    @json_method
+    def close(self, request: dict) -> dict:
+        """Drop the networks and optimisers; later calls are refused."""
+        if self.closed:
+            return {"closed": True, "step": self.step}
+        del self.generator, self.discriminator, self.optimiser_g, self.optimiser_d
+        self.closed = True
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()
+        return {"closed": True, "step": self.step}
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise RuntimeError("this TrainingSession was closed; open a new one")
+
+    def get_default_title(self) -> str:
+        experiment = self.config["experiment"]
+        return f"{experiment} {self.arm['name']} seed {self.seed} step {self.step}"
+
+    def run_chunk(self, k_per_step: list[int], mode: str) -> dict:
+        """Train until the list of k runs out or a loss stops being finite."""
+        started = time.perf_counter()
+        completed: list[StepStats] = []
+        non_finite = None
+        for k in k_per_step:
+            stats = self.run_step(k, mode)
+            if stats.failed:
+                non_finite = {"step": self.step + 1, "loss": stats.failed}
+                break
+            self.step += 1
+            completed.append(stats)
+
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        summary = summarise_steps(completed)
+        return {
+            "step": self.step,
+            "steps": len(completed),
+            "k_used": self.get_kept_count(k, mode),
+            **summary,
+            "seconds": time.perf_counter() - started,
+            "non_finite": non_finite,
+        }
+
+    def get_kept_count(self, k: int, mode: str) -> int:
+        """How many of a full batch the selection keeps for this k."""
+        if mode == "none":
+            return self.batch_size
+        return effective_k(k, self.batch_size, self.batch_size)
+
+    def run_step(self, k: int, mode: str) -> StepStats:
+        """One discriminator and one generator update; the step of the paper."""
+        # draw the real batch and the latents, each from its own stream
+        real = self.sample_real(self.batch_size)
+        latents = self.sample_latents(self.batch_size, self.streams.latent)
+        fake = self.generator(latents)
+
+        # update the discriminator on real and detached fake samples
+        stats = self.update_discriminator(real, fake.detach())
+        if stats.failed:
+            return stats
+
+        # update the generator on the fakes selection keeps, scored by the new D
+        stats.loss_g = self.update_generator(fake, k, mode)
+        if not math.isfinite(stats.loss_g):
+            stats.failed = "loss_g"
+        return stats
+
+    def sample_real(self, n: int) -> torch.Tensor:
+        sigma = self.config["data"]["sigma"]
+        return sample_mixture(self.device_centres, n, sigma, self.streams.data)
+
+    def sample_latents(self, n: int, stream: torch.Generator) -> torch.Tensor:
+        """Standard normal latents [n, latent_dim], drawn on the CPU."""
+        latent_dim = self.config["model"]["latent_dim"]
+        return torch.randn(n, latent_dim, generator=stream).to(self.device)
+
+    def update_discriminator(self, real: torch.Tensor, fake: torch.Tensor) -> StepStats:
+        """One Adam step on D; no step when its loss is not finite."""
+        logits = self.discriminator(torch.cat([real, fake])).squeeze(1)
+        real_logits, fake_logits = logits[: len(real)], logits[len(real) :]
+        loss = self.discriminator_loss(real_logits, fake_logits)
+        stats = get_discriminator_stats(loss, real_logits, fake_logits)
+        if not math.isfinite(stats.loss_d):
+            stats.failed = "loss_d"
+            return stats
+
+        self.optimiser_d.zero_grad()
+        loss.backward()
+        self.optimiser_d.step()
+        return stats
+
+    def update_generator(self, fake: torch.Tensor, k: int, mode: str) -> float:
+        """One Adam step on G over the kept samples; returns the loss value."""
+        with frozen(self.discriminator):
+            logits = self.discriminator(fake).squeeze(1)
+            kept = select_indices(
+                logits, k, self.batch_size, mode, self.streams.selection
+            )
+            kept_logits = logits if len(kept) == len(logits) else logits[kept]
+            loss = self.generator_loss(kept_logits)
+            value = loss.item()
+            if not math.isfinite(value):
+                return value
+
+            self.optimiser_g.zero_grad()
+            loss.backward()
+            self.optimiser_g.step()
+        return value
+
+    @torch.no_grad()
+    def generate_samples(self, n: int) -> np.ndarray:
+        """n generator samples as float32 [n, 2] on the CPU.
+
+        Latents come from a stream seeded by (seed, step), so evaluating
+        twice at one step gives the same samples and never shifts training.
+        """
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"num_samples: expected a positive integer, got {n!r}")
+
+        stream = create_cpu_generator(self.seed, EVALUATION_STREAM, self.step)
+        parts = []
+        for start in range(0, n, EVALUATION_ROWS):
+            latents = self.sample_latents(min(EVALUATION_ROWS, n - start), stream)
+            parts.append(self.generator(latents).float().cpu())
+        return torch.cat(parts).numpy()
+
+
+def get_discriminator_stats(
+    loss: torch.Tensor, real_logits: torch.Tensor, fake_logits: torch.Tensor
+) -> StepStats:
+    """loss_d and the mean sigmoid scores of real and fake, in one device sync."""
+    values = [loss, real_logits.sigmoid().mean(), fake_logits.sigmoid().mean()]
+    loss_d, d_real, d_fake = torch.stack(values).detach().tolist()
+    return StepStats(loss_d=loss_d, d_real=d_real, d_fake=d_fake)
+
+
+def check_supported(config: dict) -> None:
+    if config["data"]["kind"] != "mog":
+        raise ValueError(f'data.kind: expected "mog", got {config["data"]["kind"]!r}')
+    if config["model"]["kind"] != "mlp":
+        raise ValueError(f'model.kind: expected "mlp", got {config["model"]["kind"]!r}')
+
+
+def check_k_per_step(k_per_step: object) -> list[int]:
+    if not isinstance(k_per_step, list) or not k_per_step:
+        raise ValueError(f"k_per_step: expected a non-empty list, got {k_per_step!r}")
+    for k in k_per_step:
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k_per_step: expected positive integers, got {k!r}")
+    return k_per_step
+
+
+def check_mode(mode: object) -> str:
+    if mode not in MODES:
+        raise ValueError(f"topk_mode: expected one of {', '.join(MODES)}, got {mode!r}")
+    return mode
+
+
+def summarise_steps(completed: list[StepStats]) -> dict:
+    """Means over the completed steps; null for each when there are none."""
+    names = ("loss_d", "loss_g", "d_real", "d_fake")
+    if not completed:
+        return dict.fromkeys(names)
+    return {
+        name: finite_or_none(
+            math.fsum(getattr(s, name) for s in completed) / len(completed)
+        )
+        for name in names
+    }
