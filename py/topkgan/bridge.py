@@ -14,6 +14,7 @@ import time
 import torch
 
 from topkgan.plots.training import write_training_plots
+from topkgan.train import process_control
 from topkgan.train.session import TrainingSession
 
 __all__ = ["open_session", "write_training_plots"]
@@ -28,6 +29,8 @@ def open_session(request_json: str) -> TrainingSession:
     request = json.loads(request_json)
     redirect_output(request["log_path"])
     write_log_header(request)
+    process_control.install()
+    process_control.set_heartbeat(request.get("heartbeat_path"))
     return TrainingSession(
         request["config"], request["arm"], request["seed"], request.get("device")
     )

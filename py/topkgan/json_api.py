@@ -13,6 +13,8 @@ import sys
 import traceback
 from typing import Any, Callable
 
+from topkgan.train import process_control
+
 TRACEBACK_LINES = 8
 
 
@@ -38,6 +40,7 @@ def json_function(function: Callable[[dict], dict]) -> Callable[[str], str]:
 
 def answer(handler: Callable[[dict], dict], request_json: str) -> str:
     """Run a handler on the parsed request; a failure becomes an error reply."""
+    process_control.beat()
     try:
         return to_json(handler(parse_request(request_json)))
     except Exception as error:

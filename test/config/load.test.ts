@@ -32,7 +32,7 @@ describe('validateConfig', () => {
 
   test.each([
     ['a misspelt key', { train: { batch_sise: 64 } }, 'train.batch_sise: unknown key (did you mean "batch_size"?); expected one of iterations, batch_size, loss, lr_g, lr_d, beta1, beta2'],
-    ['an unknown top-level key', { epochs: 3 }, 'epochs: unknown key; expected one of experiment, data, model, train, topk, arms, seeds, eval, device'],
+    ['an unknown top-level key', { epochs: 3 }, 'epochs: unknown key; expected one of experiment, data, model, train, topk, arms, seeds, eval, checkpoint, runtime, device'],
     ['gamma above one', { topk: { gamma: 1.5 } }, 'topk.gamma: expected a number in (0, 1], got 1.5'],
     ['gamma of zero', { topk: { gamma: 0 } }, 'topk.gamma: expected a number in (0, 1], got 0'],
     ['nu as text', { topk: { nu: 'half' } }, 'topk.nu: expected number, got "half"'],

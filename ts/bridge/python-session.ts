@@ -1,10 +1,13 @@
 // The one place that talks to pythonia. Every call sends one JSON string and
 // receives one JSON string, so no Python proxy, numpy scalar or NaN ever
 // reaches the rest of the CLI.
-import { PythonError } from '../cli/errors.js';
+import type { ChildProcess } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { PythonError, UserError } from '../cli/errors.js';
 
 type PythonCallable = Record<string, (...args: unknown[]) => Promise<unknown>>;
 type PythoniaExit = { exit: () => void };
+type PythonProcess = ChildProcess;
 
 // pythonia reads PYTHON_BIN and REQ_TIMEOUT when its module loads, so both
 // are set before the dynamic import.
@@ -16,8 +19,12 @@ export async function startPythonBridge(
   process.env.REQ_TIMEOUT = String(callTimeoutMs);
   const pythonia = await import('pythonia');
   const python = pythonia.python as unknown as ((module: string) => Promise<PythonCallable>) & PythoniaExit;
-  const bridgeModule = await importPythonModule(python, 'topkgan.bridge');
-  return new PythonBridge(python, bridgeModule, callTimeoutMs);
+  // `com` is not among the names Node detects in this CommonJS module
+  const commonJs = (pythonia as unknown as { default: { com: { proc: PythonProcess } } }).default;
+  const child = commonJs.com.proc;
+  const bridge = new PythonBridge(python, child, callTimeoutMs);
+  await bridge.importBridgeModule();
+  return bridge;
 }
 
 async function importPythonModule(
@@ -33,33 +40,99 @@ async function importPythonModule(
 
 export class PythonBridge {
   private exited = false;
+  private bridgeModule: PythonCallable | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
+  // Settles (rejects) when the Python process dies or stalls; every call
+  // races against it, so neither ever looks like a hang.
+  private readonly failure: Promise<never>;
+  private fail: (error: Error) => void = () => {};
 
   constructor(
     private readonly python: ((module: string) => Promise<PythonCallable>) & PythoniaExit,
-    private readonly bridgeModule: PythonCallable,
+    readonly child: PythonProcess,
     private readonly callTimeoutMs: number,
-  ) {}
+  ) {
+    this.failure = new Promise<never>((_, reject) => {
+      this.fail = reject;
+    });
+    this.failure.catch(() => {});
+    child.once('exit', (code, signal) => {
+      if (this.exited) return;
+      this.fail(new UserError(describeDeath(code, signal)));
+    });
+  }
+
+  async importBridgeModule(): Promise<void> {
+    this.bridgeModule = await this.guard(importPythonModule(this.python, 'topkgan.bridge'));
+  }
 
   async openSession(request: unknown): Promise<PythonSession> {
-    const handle = await callPython<PythonCallable>(
-      this.bridgeModule,
-      'open_session',
-      request,
-      this.callTimeoutMs,
-      { parse: false },
+    const handle = await this.guard(
+      callPython<PythonCallable>(this.getModule(), 'open_session', request, this.callTimeoutMs, { parse: false }),
     );
-    return new PythonSession(handle, this.callTimeoutMs);
+    return new PythonSession(handle, this.callTimeoutMs, (call) => this.guard(call));
   }
 
   // A function of topkgan.bridge that takes and returns JSON.
   call<T>(functionName: string, request: unknown): Promise<T> {
-    return callPython<T>(this.bridgeModule, functionName, request, this.callTimeoutMs);
+    return this.guard(callPython<T>(this.getModule(), functionName, request, this.callTimeoutMs));
+  }
+
+  // Kills the Python side when its heartbeat file has not been touched for
+  // `stallSeconds`.
+  watchHeartbeat(heartbeatPath: string, stallSeconds: number): void {
+    this.watchdog = setInterval(() => {
+      const age = (Date.now() - getModifiedTime(heartbeatPath)) / 1000;
+      if (age <= stallSeconds) return;
+      this.stopWatching();
+      this.fail(new UserError(`The Python side showed no progress for ${Math.round(age)} s (runtime.stall_timeout_s = ${stallSeconds}); it was killed. Raise runtime.stall_timeout_s if one step or evaluation legitimately takes longer.`));
+      this.kill('SIGKILL');
+    }, 1000);
+    this.watchdog.unref();
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (!this.exited && this.child.pid) this.child.kill(signal);
   }
 
   exit(): void {
+    this.stopWatching();
     if (this.exited) return;
     this.exited = true;
     this.python.exit();
+  }
+
+  private kill(signal: NodeJS.Signals): void {
+    this.exited = true;
+    this.child.kill(signal);
+  }
+
+  private stopWatching(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = null;
+  }
+
+  private guard<T>(call: Promise<T>): Promise<T> {
+    return Promise.race([call, this.failure]);
+  }
+
+  private getModule(): PythonCallable {
+    if (!this.bridgeModule) throw new Error('topkgan.bridge was not imported');
+    return this.bridgeModule;
+  }
+}
+
+function describeDeath(code: number | null, signal: NodeJS.Signals | null): string {
+  if (signal === 'SIGKILL') return 'The Python process was killed (SIGKILL), often by the kernel when memory runs out.';
+  if (signal) return `The Python process died from signal ${signal}.`;
+  return `The Python process exited unexpectedly with code ${code}; see python.log in the run folder.`;
+}
+
+function getModifiedTime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return Date.now();
   }
 }
 
@@ -67,10 +140,11 @@ export class PythonSession {
   constructor(
     private readonly handle: PythonCallable,
     private readonly callTimeoutMs: number,
+    private readonly guard: <T>(call: Promise<T>) => Promise<T>,
   ) {}
 
   call<T>(method: string, request: unknown = {}): Promise<T> {
-    return callPython<T>(this.handle, method, request, this.callTimeoutMs);
+    return this.guard(callPython<T>(this.handle, method, request, this.callTimeoutMs));
   }
 }
 

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
 import { ensurePythonEnvironment } from '../bridge/python-env.js';
-import { loadConfig, type ConfigOverrides } from '../config/load.js';
+import { loadConfig, validateConfig, type ConfigOverrides } from '../config/load.js';
 import { formatConfigDocs } from '../config/docs.js';
 import { createLogger } from '../loop/progress-log.js';
-import { runExperiment, type RunHandle } from '../loop/run-experiment.js';
+import { loadRunConfig, runExperiment } from '../loop/run-experiment.js';
 import {
   aggregateSummaries,
   formatMarkdownTable,
@@ -46,6 +46,12 @@ export function createProgram(): Command {
       .description('Check a config and print it resolved, with every default; starts nothing.')
       .argument('<config>', 'experiment config, YAML or JSON'),
   ).action(validateCommand);
+
+  program
+    .command('resume')
+    .description('Continue every unfinished arm and seed of a run folder from its last intact checkpoint.')
+    .argument('<run-dir>', 'run folder made by topk-gan run')
+    .action(resumeCommand);
 
   program
     .command('report')
@@ -102,26 +108,21 @@ async function runCommand(configPath: string, flags: ConfigFlags & { out?: strin
   const config = loadConfig(configPath, toOverrides(flags));
   const runDir = flags.out ?? getDefaultRunDir(config.experiment);
   const log = createLogger();
-  const outcomes = await runExperiment({
-    configPath,
-    config,
-    runDir,
-    log,
-    onBridge: stopOnSignals,
-  });
-  const finished = outcomes.filter((o) => o.status === 'completed').length;
-  log(`Done: ${finished}/${outcomes.length} arm-seed cells completed. Results in ${runDir}`);
+  const outcomes = await runExperiment({ configPath, config, runDir, log, resume: false });
+  reportOutcomes(outcomes, runDir, log);
 }
 
-// Ctrl-C and kill mark the run interrupted and take the Python side down.
-function stopOnSignals(handle: RunHandle): void {
-  const stop = (signal: NodeJS.Signals, code: number) => () => {
-    process.stderr.write(`\nReceived ${signal}: stopping; the run is marked interrupted.\n`);
-    handle.markStopped('interrupted', `received ${signal}`);
-    process.exit(code);
-  };
-  process.once('SIGINT', stop('SIGINT', 130));
-  process.once('SIGTERM', stop('SIGTERM', 143));
+async function resumeCommand(runDir: string): Promise<void> {
+  const configPath = join(runDir, 'config.json');
+  const config = validateConfig(loadRunConfig(runDir), configPath);
+  const log = createLogger();
+  const outcomes = await runExperiment({ configPath, config, runDir, log, resume: true });
+  reportOutcomes(outcomes, runDir, log);
+}
+
+function reportOutcomes(outcomes: { status: string }[], runDir: string, log: (line: string) => void): void {
+  const finished = outcomes.filter((o) => o.status === 'completed').length;
+  log(`Done: ${finished}/${outcomes.length} arm-seed cells trained in this call completed. Results in ${runDir}`);
 }
 
 function validateCommand(configPath: string, flags: ConfigFlags): void {

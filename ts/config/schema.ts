@@ -144,6 +144,43 @@ export const evalSchema = z
   .default({})
   .describe('Evaluation.');
 
+export const checkpointSchema = z
+  .object({
+    every_epochs: positiveInteger()
+      .default(10)
+      .describe('Write a checkpoint every this many epochs, and always at the end of an arm.'),
+    keep: positiveInteger()
+      .default(3)
+      .describe('Checkpoints kept per arm and seed; older ones are deleted.'),
+  })
+  .strict()
+  .default({})
+  .describe('Checkpoints, for resume.');
+
+export const runtimeSchema = z
+  .object({
+    stall_timeout_s: positiveNumber()
+      .default(600)
+      .describe(
+        'Kill the Python side when it shows no sign of progress for this many seconds.',
+      ),
+    on_divergence: z
+      .enum(['stop', 'rollback'])
+      .default('stop')
+      .describe(
+        'On a non-finite loss: stop the arm (marked diverged), or roll back to its last checkpoint with fresh random streams.',
+      ),
+    max_rollbacks: z
+      .number()
+      .int()
+      .min(0)
+      .default(2)
+      .describe('Rollbacks allowed per arm and seed before it is marked diverged.'),
+  })
+  .strict()
+  .default({})
+  .describe('How a run reacts to hangs and divergence; not part of the results.');
+
 export const configSchema = z
   .object({
     experiment: z
@@ -169,6 +206,8 @@ export const configSchema = z
       .default([0])
       .describe('Seeds; every arm runs once per seed.'),
     eval: evalSchema,
+    checkpoint: checkpointSchema,
+    runtime: runtimeSchema,
     device: z
       .string()
       .regex(/^(auto|cpu|cuda(:\d+)?)$/, 'expected auto, cpu, cuda or cuda:N')

@@ -9,6 +9,7 @@ export interface SessionDescription {
   batch_size: number;
   steps_per_epoch: number;
   modes_total: number;
+  pid: number;
 }
 
 export interface ChunkResult {
@@ -21,6 +22,9 @@ export interface ChunkResult {
   d_fake: number | null;
   seconds: number;
   non_finite: { step: number; loss: 'loss_d' | 'loss_g' } | null;
+  // the signal that ended the chunk early, and every step of the epoch so far
+  stopped: string | null;
+  carry: Record<string, unknown>[] | null;
 }
 
 export interface Evaluation {

@@ -1,71 +1,86 @@
-// One experiment run: every arm for every seed, into one run folder.
+// One experiment run, new or resumed: every arm for every seed, into one run
+// folder that only this process writes to.
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ensurePythonEnvironment } from '../bridge/python-env.js';
 import { startPythonBridge, type PythonBridge } from '../bridge/python-session.js';
-import type { ExperimentConfig } from '../config/schema.js';
-import { CsvAppender, type CsvRow } from '../report/csv-file.js';
+import { UserError } from '../cli/errors.js';
+import { diffConfigs, hashConfig } from '../config/compare.js';
+import type { ArmConfig, ExperimentConfig } from '../config/schema.js';
+import { CsvAppender, readCsv, rewriteCsv, type CsvRow } from '../report/csv-file.js';
+import { findUsableCheckpoint, getCheckpointDir, type UsableCheckpoint } from '../run/checkpoints.js';
+import { acquireRunLock } from '../run/lock.js';
 import { checkRunFolderIsFree, createRunFolder, runFiles, writeJsonAtomic } from '../run/run-folder.js';
 import { packageVersion } from '../version.js';
 import type { Logger } from './progress-log.js';
-import {
-  metricsColumns,
-  modeCountColumns,
-  trainArm,
-  type ArmOutcome,
-} from './train-arm.js';
+import { getSignalExitCode, installStopHandlers } from './signals.js';
+import { RunInterrupted, type StopRequest } from './stop-request.js';
+import { metricsColumns, modeCountColumns, trainArm, type ArmOutcome } from './train-arm.js';
 
 export interface RunRequest {
   configPath: string;
   config: ExperimentConfig;
   runDir: string;
   log: Logger;
-  // Called once the bridge is up, so a signal handler can stop it.
-  onBridge?: (stop: RunHandle) => void;
+  resume: boolean;
 }
 
-export interface RunHandle {
-  markStopped(status: 'interrupted' | 'failed', reason: string): void;
-}
-
-// A Python call can legitimately run for minutes (a long epoch on a CPU);
-// a hung one is the watchdog's business, not the bridge's 100 s default.
-const bridgeCallTimeoutMs = 6 * 60 * 60 * 1000;
+// A Python call can legitimately run for minutes (a long epoch on a CPU); a
+// hung one is the heartbeat watchdog's business, not the bridge timeout's.
+const bridgeCallTimeoutMs = 24 * 60 * 60 * 1000;
 
 export const summaryColumns = [
   'experiment', 'arm', 'seed', 'topk_mode', 'k_final', 'steps', 'epochs',
   'modes_total', 'modes_recovered', 'high_quality_pct', 'mode_evenness',
   'threshold_std', 'min_samples', 'eval_samples', 'status', 'diverged_step',
-  'diverged_loss', 'device', 'wall_s',
+  'diverged_loss', 'rollbacks', 'device', 'wall_s',
 ] as const;
 
 export async function runExperiment(request: RunRequest): Promise<ArmOutcome[]> {
-  const { config, runDir, log } = request;
-  checkRunFolderIsFree(runDir);
+  const { runDir, log } = request;
+  if (!request.resume) checkRunFolderIsFree(runDir);
   const pythonBin = await ensurePythonEnvironment(log);
-  createRunFolder(runDir);
-  writeJsonAtomic(join(runDir, runFiles.config), config);
-  const record = createRunRecord(request);
+  if (!request.resume) createRunFolder(runDir);
+  const releaseLock = acquireRunLock(runDir);
+  try {
+    return await runLocked(request, pythonBin);
+  } finally {
+    releaseLock();
+  }
+}
+
+async function runLocked(request: RunRequest, pythonBin: string): Promise<ArmOutcome[]> {
+  const { config, runDir, log } = request;
+  if (!request.resume) writeJsonAtomic(join(runDir, runFiles.config), config);
+  const record = request.resume ? reopenRunRecord(runDir) : createRunRecord(request);
   writeJsonAtomic(join(runDir, runFiles.run), record);
   log(`Run folder: ${runDir}`);
   log(`Resolved config: ${JSON.stringify(config)}`);
 
-  const bridge = await startPythonBridge(pythonBin, bridgeCallTimeoutMs);
-  request.onBridge?.({
-    markStopped: (status, reason) => {
-      bridge.exit();
-      finishRunRecord(runDir, record, status, reason);
-    },
-  });
+  let bridge: PythonBridge | null = null;
+  let removeHandlers = () => {};
+  const stop: StopRequest = { signal: null };
   try {
-    const outcomes = await trainAllArms(bridge, request, record);
+    bridge = await startPythonBridge(pythonBin, bridgeCallTimeoutMs);
+    const heartbeatPath = resolve(runDir, '.heartbeat');
+    bridge.watchHeartbeat(heartbeatPath, config.runtime.stall_timeout_s);
+    removeHandlers = installStopHandlers(stop, bridge, (signal) => {
+      bridge?.exit();
+      finishRunRecord(runDir, record, 'interrupted', `received ${signal}; the Python side did not stop in time and was killed`);
+      process.stderr.write(`Stopped by ${signal} without a final checkpoint; resume continues from the last one.\n`);
+      process.exit(getSignalExitCode(signal));
+    });
+    const outcomes = await trainAllArms(bridge, request, record, { stop, heartbeatPath });
     await writeTrainingPlots(bridge, runDir);
     finishRunRecord(runDir, record, 'completed');
     return outcomes;
   } catch (error) {
-    finishRunRecord(runDir, record, 'failed', (error as Error).message);
+    const status = error instanceof RunInterrupted ? 'interrupted' : 'failed';
+    finishRunRecord(runDir, record, status, (error as Error).message);
     throw error;
   } finally {
-    bridge.exit();
+    removeHandlers();
+    bridge?.exit();
   }
 }
 
@@ -76,6 +91,7 @@ function createRunRecord(request: RunRequest): RunRecord {
     status: 'running',
     started_at: new Date().toISOString(),
     finished_at: null,
+    resumed_at: [],
     config_file: resolve(request.configPath),
     command: process.argv.slice(2),
     versions: { 'topk-gan': packageVersion, node: process.version },
@@ -85,12 +101,21 @@ function createRunRecord(request: RunRequest): RunRecord {
   };
 }
 
-function finishRunRecord(
-  runDir: string,
-  record: RunRecord,
-  status: string,
-  reason?: string,
-): void {
+function reopenRunRecord(runDir: string): RunRecord {
+  const record = JSON.parse(readFileSync(join(runDir, runFiles.run), 'utf8')) as RunRecord;
+  const resumedAt = Array.isArray(record.resumed_at) ? record.resumed_at : [];
+  return {
+    ...record,
+    status: 'running',
+    finished_at: null,
+    reason: undefined,
+    resumed_at: [...resumedAt, new Date().toISOString()],
+    timings: record.timings ?? {},
+    pid: process.pid,
+  };
+}
+
+function finishRunRecord(runDir: string, record: RunRecord, status: string, reason?: string): void {
   if (record.status !== 'running') return;
   record.status = status;
   record.finished_at = new Date().toISOString();
@@ -98,24 +123,41 @@ function finishRunRecord(
   writeJsonAtomic(join(runDir, runFiles.run), record);
 }
 
-async function trainAllArms(
-  bridge: PythonBridge,
-  request: RunRequest,
-  record: RunRecord,
-): Promise<ArmOutcome[]> {
+interface RunControls {
+  stop: StopRequest;
+  heartbeatPath: string;
+}
+
+async function trainAllArms(bridge: PythonBridge, request: RunRequest, record: RunRecord, controls: RunControls): Promise<ArmOutcome[]> {
   const { config, runDir, log } = request;
-  const metrics = new CsvAppender(join(runDir, runFiles.metrics), metricsColumns);
-  const modeCounts = new CsvAppender(join(runDir, runFiles.modeCounts), modeCountColumns);
+  const metricsPath = join(runDir, runFiles.metrics);
+  const modeCountsPath = join(runDir, runFiles.modeCounts);
+  const metrics = new CsvAppender(metricsPath, metricsColumns);
+  const modeCounts = new CsvAppender(modeCountsPath, modeCountColumns);
   const summary = new CsvAppender(join(runDir, runFiles.summary), summaryColumns);
+  const finished = new Set(readCsv(summary.path).map((row) => `${row.arm}/${row.seed}`));
   const outcomes: ArmOutcome[] = [];
   for (const seed of config.seeds) {
     for (const arm of config.arms) {
-      const outcome = await trainArm({
-        bridge, config, arm, seed, log, metrics, modeCounts,
-        device: config.device,
-        pythonLogPath: resolve(runDir, runFiles.pythonLog),
-        plotsDir: resolve(runDir, runFiles.plots),
-      });
+      if (finished.has(`${arm.name}/${seed}`)) continue;
+      if (controls.stop.signal) throw new RunInterrupted(controls.stop.signal);
+      const forgetRowsAfter = (step: number) => {
+        const isLater = (row: Record<string, string>) => row.arm === arm.name && row.seed === String(seed) && Number(row.step) > step;
+        rewriteCsv(metricsPath, (row) => !isLater(row));
+        rewriteCsv(modeCountsPath, (row) => !isLater(row));
+      };
+      const checkpoint = request.resume ? prepareResume(runDir, config, arm, seed, log) : null;
+      forgetRowsAfter(checkpoint?.manifest.step ?? 0);
+      const outcome = await trainArm(
+        {
+          bridge, config, arm, seed, runDir, log, metrics, modeCounts, forgetRowsAfter,
+          stop: controls.stop,
+          heartbeatPath: controls.heartbeatPath,
+          pythonLogPath: resolve(runDir, runFiles.pythonLog),
+          plotsDir: resolve(runDir, runFiles.plots),
+        },
+        checkpoint,
+      );
       outcomes.push(outcome);
       summary.append([buildSummaryRow(config, outcome)]);
       recordOutcome(runDir, record, outcome);
@@ -124,15 +166,27 @@ async function trainAllArms(
   return outcomes;
 }
 
+// The newest intact checkpoint of one arm and seed, refused when it was made
+// under a different config.
+function prepareResume(runDir: string, config: ExperimentConfig, arm: ArmConfig, seed: number, log: Logger): UsableCheckpoint | null {
+  const found = findUsableCheckpoint(getCheckpointDir(runDir, arm.name, seed));
+  for (const problem of found?.rejected ?? []) log(`Skipping checkpoint ${problem}`);
+  if (!found) {
+    log(`${config.experiment}/${arm.name} seed=${seed}: no usable checkpoint, starting this arm from step 0`);
+    return null;
+  }
+  if (found.manifest.config_hash !== hashConfig(config)) {
+    const differences = diffConfigs(found.manifest.config, config);
+    throw new UserError([`Checkpoint ${found.path} was written under a different config; refusing to resume. Fields that differ (checkpoint -> run folder):`, ...differences.map((d) => `  ${d}`)].join('\n'));
+  }
+  if (found.manifest.k === undefined) log(`${found.path} has no k; recomputing it from the step`);
+  return found;
+}
+
 function recordOutcome(runDir: string, record: RunRecord, outcome: ArmOutcome): void {
   const { description } = outcome;
   record.device = description.device;
-  record.versions = {
-    ...(record.versions as object),
-    python: description.python,
-    torch: description.torch,
-    numpy: description.numpy,
-  };
+  record.versions = { ...(record.versions as object), python: description.python, torch: description.torch, numpy: description.numpy };
   record.cuda_available = description.cuda_available;
   record.timings[`${outcome.arm.name}/seed${outcome.seed}`] = round(outcome.wallSeconds, 3);
   writeJsonAtomic(join(runDir, runFiles.run), record);
@@ -159,6 +213,7 @@ function buildSummaryRow(config: ExperimentConfig, outcome: ArmOutcome): CsvRow 
     status: outcome.status,
     diverged_step: outcome.divergence?.step,
     diverged_loss: outcome.divergence?.loss,
+    rollbacks: outcome.rollbacks,
     device: outcome.description.device,
     wall_s: round(outcome.wallSeconds, 3),
   };
@@ -169,6 +224,12 @@ async function writeTrainingPlots(bridge: PythonBridge, runDir: string): Promise
     metrics_csv: resolve(runDir, runFiles.metrics),
     out_dir: resolve(runDir, runFiles.plots),
   });
+}
+
+export function loadRunConfig(runDir: string): unknown {
+  const path = join(runDir, runFiles.config);
+  if (!existsSync(path)) throw new UserError(`${runDir}: no ${runFiles.config}; is this a run folder made by topk-gan run?`);
+  return JSON.parse(readFileSync(path, 'utf8'));
 }
 
 function round(value: number, digits: number): number {

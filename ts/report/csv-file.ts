@@ -1,6 +1,6 @@
 // Append-only CSV files with a fixed header: rows are written as they are
 // produced, so a run stopped half way still leaves valid files.
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 
@@ -36,4 +36,18 @@ export function readCsv(path: string): Record<string, string>[] {
     columns: true,
     skip_empty_lines: true,
   }) as Record<string, string>[];
+}
+
+// Keeps the rows `keep` accepts, replacing the file atomically: used on
+// resume and rollback to forget rows written after the checkpoint.
+export function rewriteCsv(path: string, keep: (row: Record<string, string>) => boolean): number {
+  if (!existsSync(path)) return 0;
+  const text = readFileSync(path, 'utf8');
+  const rows = parse(text, { columns: true, skip_empty_lines: true }) as Record<string, string>[];
+  const header = parse(text, { to_line: 1 })[0] as string[];
+  const kept = rows.filter(keep);
+  const temporary = `${path}.${process.pid}.tmp`;
+  writeFileSync(temporary, stringify([header, ...kept.map((row) => header.map((c) => row[c] ?? ''))]));
+  renameSync(temporary, path);
+  return rows.length - kept.length;
 }

@@ -6,6 +6,7 @@ docs/architecture.md): `describe`, `train_chunk`, `evaluate`,
 """
 
 import contextlib
+import os
 import math
 import platform
 import time
@@ -20,6 +21,13 @@ from topkgan.json_api import finite_or_none, json_method
 from topkgan.losses.adversarial import get_losses
 from topkgan.metrics.modes import mode_metrics
 from topkgan.models.mlp import create_discriminator, create_generator
+from topkgan.train import faults, process_control
+from topkgan.train.checkpoint import (
+    capture_global_random_states,
+    read_checkpoint,
+    restore_global_random_states,
+    write_checkpoint,
+)
 from topkgan.train.selection import MODES, effective_k, select_indices
 
 # one independent random stream per purpose, so that no stream shifts another
@@ -61,11 +69,13 @@ class RandomStreams:
     selection: torch.Generator
 
 
-def create_streams(seed: int) -> RandomStreams:
+def create_streams(seed: int, salt: int = 0) -> RandomStreams:
+    """The training streams of a seed; a non-zero `salt` gives fresh ones."""
+    extra = (salt,) if salt else ()
     return RandomStreams(
-        data=create_cpu_generator(seed, DATA_STREAM),
-        latent=create_cpu_generator(seed, LATENT_STREAM),
-        selection=create_cpu_generator(seed, SELECTION_STREAM),
+        data=create_cpu_generator(seed, DATA_STREAM, *extra),
+        latent=create_cpu_generator(seed, LATENT_STREAM, *extra),
+        selection=create_cpu_generator(seed, SELECTION_STREAM, *extra),
     )
 
 
@@ -152,6 +162,7 @@ class TrainingSession:
             "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
             "modes_total": len(self.centres),
+            "pid": os.getpid(),
         }
 
     @json_method
@@ -160,7 +171,46 @@ class TrainingSession:
         self.check_open()
         k_per_step = check_k_per_step(request.get("k_per_step"))
         mode = check_mode(request.get("topk_mode", self.arm["topk_mode"]))
-        return self.run_chunk(k_per_step, mode)
+        carried = [StepStats(**values) for values in request.get("carry") or []]
+        return self.run_chunk(k_per_step, mode, carried)
+
+    @json_method
+    def save_checkpoint(self, request: dict) -> dict:
+        """Write the whole training state to `path`; `extra` is stored as is."""
+        self.check_open()
+        state = {
+            "step": self.step,
+            "generator": self.generator.state_dict(),
+            "discriminator": self.discriminator.state_dict(),
+            "optimiser_g": self.optimiser_g.state_dict(),
+            "optimiser_d": self.optimiser_d.state_dict(),
+            "streams": {
+                name: getattr(self.streams, name).get_state()
+                for name in ("data", "latent", "selection")
+            },
+            "global_random": capture_global_random_states(),
+            "extra": request.get("extra"),
+        }
+        return {"step": self.step, **write_checkpoint(request["path"], state)}
+
+    @json_method
+    def load_checkpoint(self, request: dict) -> dict:
+        """Restore the state saved by `save_checkpoint`; returns step and extra."""
+        self.check_open()
+        state = read_checkpoint(request["path"])
+        self.generator.load_state_dict(state["generator"])
+        self.discriminator.load_state_dict(state["discriminator"])
+        self.optimiser_g.load_state_dict(state["optimiser_g"])
+        self.optimiser_d.load_state_dict(state["optimiser_d"])
+        for name, stream_state in state["streams"].items():
+            getattr(self.streams, name).set_state(stream_state)
+        restore_global_random_states(state["global_random"])
+        self.step = state["step"]
+        if request.get("reseed"):
+            # a rollback after divergence: new streams, or the same steps
+            # would replay into the same non-finite loss
+            self.streams = create_streams(self.seed, salt=int(request["reseed"]))
+        return {"step": self.step, "extra": state.get("extra")}
 
     @json_method
     def evaluate(self, request: dict) -> dict:
@@ -208,12 +258,26 @@ class TrainingSession:
         experiment = self.config["experiment"]
         return f"{experiment} {self.arm['name']} seed {self.seed} step {self.step}"
 
-    def run_chunk(self, k_per_step: list[int], mode: str) -> dict:
-        """Train until the list of k runs out or a loss stops being finite."""
+    def run_chunk(
+        self, k_per_step: list[int], mode: str, carried: list[StepStats]
+    ) -> dict:
+        """Train until the list of k runs out, a loss stops being finite or a
+        stop is requested.
+
+        `carried` are the steps of this epoch run before an interruption; they
+        count in the means, so a resumed epoch reports exactly what an
+        uninterrupted one would. When a stop ends the chunk early, `carry`
+        returns every step of the epoch so far, for the checkpoint.
+        """
         started = time.perf_counter()
-        completed: list[StepStats] = []
+        completed: list[StepStats] = list(carried)
         non_finite = None
+        stopped = None
         for k in k_per_step:
+            stopped = process_control.stop_requested()
+            if stopped:
+                break
+            process_control.beat()
             stats = self.run_step(k, mode)
             if stats.failed:
                 non_finite = {"step": self.step + 1, "loss": stats.failed}
@@ -226,11 +290,13 @@ class TrainingSession:
         summary = summarise_steps(completed)
         return {
             "step": self.step,
-            "steps": len(completed),
+            "steps": len(completed) - len(carried),
             "k_used": self.get_kept_count(k, mode),
             **summary,
             "seconds": time.perf_counter() - started,
             "non_finite": non_finite,
+            "stopped": stopped,
+            "carry": [vars(stats) for stats in completed] if stopped else None,
         }
 
     def get_kept_count(self, k: int, mode: str) -> int:
@@ -253,6 +319,8 @@ class TrainingSession:
 
         # update the generator on the fakes selection keeps, scored by the new D
         stats.loss_g = self.update_generator(fake, k, mode)
+        if faults.inject(self.step + 1, self.arm["name"]):
+            stats.loss_g = math.nan
         if not math.isfinite(stats.loss_g):
             stats.failed = "loss_g"
         return stats
