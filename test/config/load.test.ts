@@ -42,7 +42,7 @@ describe('validateConfig', () => {
     ['an infinite learning rate', { train: { lr_g: Infinity } }, 'train.lr_g: expected a finite number, got Infinity'],
     ['a NaN sigma', { data: { kind: 'mog', sigma: NaN } }, 'data.sigma: expected number, got NaN'],
     ['an unknown loss', { train: { loss: 'wgan' } }, 'train.loss: expected one of "bce", "hinge", got "wgan"'],
-    ['an unknown data kind', { data: { kind: 'svhn' } }, 'data.kind: expected one of "mog", got "svhn"'],
+    ['an unknown data kind', { data: { kind: 'svhn' } }, 'data.kind: expected one of "mog", "mnist", "cifar10", "image-folder", got "svhn"'],
     ['an unknown top-k mode', { arms: [{ name: 'a', topk_mode: 'best' }] }, 'arms.0.topk_mode: expected one of "none", "top", "bottom", "random", got "best"'],
     ['an arm without a mode', { arms: [{ name: 'a' }] }, 'arms.0.topk_mode: expected one of "none", "top", "bottom", "random", got nothing'],
     ['no arms', { arms: [] }, 'arms: expected a list with length >= 1, got a list []'],

@@ -131,8 +131,12 @@ describe('topk-gan run on the mixture of Gaussians', () => {
   test('when report reads the run then it writes a table per arm', async () => {
     const report = await runCli(['report', firstRun]);
     expect(report.exitCode).toBe(0);
-    expect(report.stdout).toMatch(/\| mog-grid25 \| topk \| top \| 25 \| \d+\.00 ± n\/a \|/);
-    expect(readCsv(join(firstRun, 'report.csv')).map((r) => r.arm)).toEqual(['baseline', 'topk', 'worst']);
+    // one seed: a mean with no interval, and pairs with no test
+    expect(report.stdout).toMatch(/\| mog-grid25 \| topk \| 1 \(top\) \| 25 \| \d+\.00 \[n\/a\] \|/);
+    expect(report.stdout).toMatch(/\| mog-grid25 \| worst \| baseline \| modes recovered \| 1 \| [+-]?\d+\.00 \[n\/a\] \| n\/a \|/);
+    const rows = readCsv(join(firstRun, 'report.csv'));
+    expect(rows.map((r) => r.arm)).toEqual(['baseline', 'topk', 'worst']);
+    expect(rows[0]).toMatchObject({ modes_recovered_n: '1', modes_recovered_ci95_low: '', n_failed: '0', n_diverged: '0' });
   });
 });
 

@@ -11,10 +11,13 @@ import { createLogger } from '../loop/progress-log.js';
 import { loadRunConfig, runExperiment } from '../loop/run-experiment.js';
 import {
   aggregateSummaries,
-  formatMarkdownTable,
+  compareWithBaselines,
+  getReportedMetrics,
   readSummaries,
   toReportRows,
 } from '../report/aggregate.js';
+import { formatReportMarkdown } from '../report/tables.js';
+import { describeSuiteOutcome, runSuite } from '../suite/run-suite.js';
 import { getDefaultRunDir } from '../run/run-folder.js';
 import { packageVersion } from '../version.js';
 import { UserError } from './errors.js';
@@ -55,10 +58,20 @@ export function createProgram(): Command {
 
   program
     .command('report')
-    .description('Aggregate summary.csv of one or more runs: mean, standard deviation and n per experiment and arm.')
+    .description('Aggregate summary.csv of one or more runs: mean, sd, n and 95% CI per experiment and arm, and each arm minus its baseline, paired by seed.')
     .argument('<run-dirs...>', 'run folders')
     .option('--out <dir>', 'folder for report.csv and report.md (default: the run folder, when there is one)')
     .action(reportCommand);
+
+  program
+    .command('suite')
+    .description('Run every experiment x arm x seed of a suite file, each cell its own run folder, then write suite.csv, report.md and report.html. Re-running skips completed cells and resumes unfinished ones.')
+    .argument('<suite-file>', 'suite file, YAML (see configs/suites/)')
+    .option('--out <dir>', 'suite folder (default: runs/suites/<name>, or runs/suites/<name>-quick with --quick)')
+    .option('--jobs <n>', 'cells to run at once, each in its own process', parseJobs, 1)
+    .option('--quick', 'short settings: the quick_set overrides and quick_seeds of the suite file')
+    .addOption(new Option('--device <device>', 'auto, cpu, cuda or cuda:N, for every cell'))
+    .action(suiteCommand);
 
   program
     .command('setup')
@@ -134,13 +147,40 @@ function validateCommand(configPath: string, flags: ConfigFlags): void {
 function reportCommand(runDirs: string[], flags: { out?: string }): void {
   const outDir = flags.out ?? (runDirs.length === 1 ? runDirs[0] : undefined);
   if (!outDir) throw new UserError('report: with several run folders, say where to write with --out <dir>');
-  const groups = aggregateSummaries(readSummaries(runDirs));
+  const summaries = readSummaries(runDirs);
+  const metrics = getReportedMetrics(summaries);
+  const groups = aggregateSummaries(summaries, metrics);
   const rows = toReportRows(groups);
-  const markdown = formatMarkdownTable(groups);
+  const markdown = formatReportMarkdown(groups, compareWithBaselines(groups, metrics));
   mkdirSync(outDir, { recursive: true });
   writeFileSync(join(outDir, 'report.csv'), stringify(rows, { header: true }));
   writeFileSync(join(outDir, 'report.md'), markdown);
   process.stdout.write(markdown);
+}
+
+interface SuiteFlags {
+  out?: string;
+  jobs: number;
+  quick?: boolean;
+  device?: string;
+}
+
+async function suiteCommand(suiteFile: string, flags: SuiteFlags): Promise<void> {
+  const log = createLogger();
+  const outcome = await runSuite({ suiteFile, outDir: flags.out, jobs: flags.jobs, quick: flags.quick ?? false, device: flags.device, log });
+  log(describeSuiteOutcome(outcome));
+  const failed = outcome.results.filter((r) => r.status === 'failed' || r.status === 'interrupted');
+  if (failed.length > 0) {
+    throw new UserError(`${failed.length} of ${outcome.plan.cells.length} cells failed: ${failed.map((r) => r.cell.id).join(', ')}; the report counts them as failed. Run the same command again to resume them.`);
+  }
+  if (outcome.report.figureError) throw new UserError(`the report was written without figures: ${outcome.report.figureError}`);
+}
+
+function parseJobs(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new UserError(`--jobs ${JSON.stringify(text)}: expected a whole number >= 1`);
+  }
+  return Number(text);
 }
 
 async function setupCommand(): Promise<void> {

@@ -146,12 +146,18 @@ function parseOverrideValue(text: string): unknown {
   }
 }
 
-function describeIssue(issue: ZodIssue, rawConfig: unknown): string[] {
+// `path: expected ..., got ...` for one zod issue; `rootSchema` is where
+// unknown-key suggestions come from (the suite file reuses this).
+export function describeIssue(
+  issue: ZodIssue,
+  rawConfig: unknown,
+  rootSchema: unknown = configSchema,
+): string[] {
   const path = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map(
       (key) =>
-        `${formatPath([...issue.path, key])}: unknown key${suggestKeys(issue.path, rawConfig, key)}`,
+        `${formatPath([...issue.path, key])}: unknown key${suggestKeys(issue.path, rawConfig, key, rootSchema)}`,
     );
   }
   const received = describeValue(getAt(rawConfig, issue.path));
@@ -202,16 +208,21 @@ function suggestKeys(
   parentPath: (string | number)[],
   rawConfig: unknown,
   key: string,
+  rootSchema: unknown,
 ): string {
-  const known = getKnownKeys(parentPath, rawConfig);
+  const known = getKnownKeys(parentPath, rawConfig, rootSchema);
   if (known.length === 0) return '';
   const close = known.find((name) => isNearMiss(name, key));
   const hint = close ? ` (did you mean "${close}"?)` : '';
   return `${hint}; expected one of ${known.join(', ')}`;
 }
 
-function getKnownKeys(parentPath: (string | number)[], rawConfig: unknown) {
-  let schema: unknown = configSchema;
+function getKnownKeys(
+  parentPath: (string | number)[],
+  rawConfig: unknown,
+  rootSchema: unknown,
+) {
+  let schema: unknown = rootSchema;
   let rawValue = rawConfig;
   for (const segment of parentPath) {
     schema = unwrapSchema(schema, rawValue);
@@ -282,7 +293,7 @@ export function formatPath(path: (string | number)[]): string {
   return path.length === 0 ? '(top level)' : path.join('.');
 }
 
-function describeValue(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (Array.isArray(value)) return `a list ${truncate(JSON.stringify(value))}`;
@@ -294,6 +305,6 @@ function truncate(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

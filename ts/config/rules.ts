@@ -9,7 +9,7 @@ export type ValidSections = Partial<ExperimentConfig>;
 type Rule = (sections: ValidSections) => string[];
 
 const gridNeedsSquareModeCount: Rule = ({ data }) => {
-  if (!data || data.layout !== 'grid') return [];
+  if (!data || data.kind !== 'mog' || data.layout !== 'grid') return [];
   const side = Math.round(Math.sqrt(data.modes));
   if (side * side === data.modes) return [];
   return [
@@ -25,7 +25,7 @@ const minimumKIsAtLeastOne: Rule = ({ topk, train }) => {
 };
 
 const epochHoldsABatch: Rule = ({ data, train }) => {
-  if (!data || !train || data.epoch_samples >= train.batch_size) return [];
+  if (!data || data.kind !== 'mog' || !train || data.epoch_samples >= train.batch_size) return [];
   return [
     `data.epoch_samples: expected at least train.batch_size (${train.batch_size}) so an epoch has a step, got ${data.epoch_samples}`,
   ];
@@ -48,7 +48,28 @@ const recoveryThresholdFitsSampleCount: Rule = ({ eval: evaluation }) => {
   ];
 };
 
+const modelFitsData: Rule = ({ data, model }) => {
+  if (!data || !model) return [];
+  const isToy = data.kind === 'mog';
+  if (isToy && model.kind !== 'mlp') {
+    return [`model.kind: the 2-D mixture of Gaussians needs "mlp", got "${model.kind}"`];
+  }
+  if (!isToy && model.kind === 'mlp') {
+    return [`model.kind: image data (data.kind = ${data.kind}) needs "image-mlp" or "dcgan", got "mlp"`];
+  }
+  return [];
+};
+
+// The image data sources, models and FID exist on the Python side, but the
+// trainer does not drive them yet; say so before anything starts.
+const imageTrainingIsNotWiredYet: Rule = ({ data }) => {
+  if (!data || data.kind === 'mog') return [];
+  return [`data.kind: "${data.kind}" is validated but training on image data is not available yet; use "mog"`];
+};
+
 const rules: Rule[] = [
+  imageTrainingIsNotWiredYet,
+  modelFitsData,
   gridNeedsSquareModeCount,
   minimumKIsAtLeastOne,
   epochHoldsABatch,

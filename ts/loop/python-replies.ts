@@ -8,7 +8,7 @@ export interface SessionDescription {
   cuda_available: boolean;
   batch_size: number;
   steps_per_epoch: number;
-  modes_total: number;
+  modes_total: number | null;
   pid: number;
 }
 
@@ -27,13 +27,23 @@ export interface ChunkResult {
   carry: Record<string, unknown>[] | null;
 }
 
+// Mixture-of-Gaussians evaluations fill the mode fields, image evaluations
+// the FID fields.
 export interface Evaluation {
   num_samples: number;
-  modes_total: number;
-  modes_recovered: number;
-  high_quality_pct: number;
-  mode_counts: number[];
-  mode_evenness: number;
-  threshold_std: number;
-  min_samples: number;
+  modes_total?: number;
+  modes_recovered?: number;
+  high_quality_pct?: number;
+  mode_counts?: number[];
+  mode_evenness?: number;
+  threshold_std?: number;
+  min_samples?: number;
+  // null unless computed with pytorch-fid's standard Inception weights
+  fid?: number | null;
+  fid_samples?: number;
+  fid_weights?: string;
+  // the same computation with other weights (tests): never a reportable FID
+  fid_plumbing?: number | null;
+  fid_warning?: string | null;
+  sample_grid?: string | null;
 }

@@ -33,7 +33,8 @@ export const summaryColumns = [
   'experiment', 'arm', 'seed', 'topk_mode', 'k_final', 'steps', 'epochs',
   'modes_total', 'modes_recovered', 'high_quality_pct', 'mode_evenness',
   'threshold_std', 'min_samples', 'eval_samples', 'status', 'diverged_step',
-  'diverged_loss', 'rollbacks', 'device', 'wall_s',
+  'diverged_loss', 'rollbacks', 'fid', 'fid_samples', 'fid_weights',
+  'best_fid', 'best_fid_step', 'device', 'wall_s',
 ] as const;
 
 export async function runExperiment(request: RunRequest): Promise<ArmOutcome[]> {
@@ -214,6 +215,11 @@ function buildSummaryRow(config: ExperimentConfig, outcome: ArmOutcome): CsvRow 
     diverged_step: outcome.divergence?.step,
     diverged_loss: outcome.divergence?.loss,
     rollbacks: outcome.rollbacks,
+    fid: evaluation?.fid,
+    fid_samples: evaluation?.fid_samples,
+    fid_weights: evaluation?.fid_weights,
+    best_fid: outcome.bestFid?.fid,
+    best_fid_step: outcome.bestFid?.step,
     device: outcome.description.device,
     wall_s: round(outcome.wallSeconds, 3),
   };

@@ -46,8 +46,14 @@ export interface ArmOutcome {
   evaluation: Evaluation | null;
   divergence: ChunkResult['non_finite'];
   rollbacks: number;
+  bestFid: BestFid | null;
   wallSeconds: number;
   description: SessionDescription;
+}
+
+export interface BestFid {
+  fid: number;
+  step: number;
 }
 
 interface ArmState {
@@ -58,10 +64,14 @@ interface ArmState {
   carry: Record<string, unknown>[] | null;
   wallSecondsBefore: number;
   rollbacks: number;
+  bestFid: BestFid | null;
   lastCheckpoint: { path: string; bytes: number } | null;
 }
 
-export function getStepsPerEpoch(config: ExperimentConfig): number {
+// For the endless synthetic stream the config defines the epoch; for image
+// data only Python knows the data set's size, and its count is used.
+export function getStepsPerEpoch(config: ExperimentConfig): number | null {
+  if (config.data.kind !== 'mog') return null;
   return Math.max(1, Math.floor(config.data.epoch_samples / config.train.batch_size));
 }
 
@@ -70,10 +80,9 @@ export async function trainArm(context: ArmContext, resumeFrom: UsableCheckpoint
   const { config, arm, seed } = context;
   const session = await openArmSession(context);
   const description = await session.call<SessionDescription>('describe');
-  const schedule = getScheduleSettings(config);
-  checkStepsPerEpoch(description, schedule);
+  const schedule = getScheduleSettings(config, description.steps_per_epoch);
   const state = resumeFrom
-    ? await restoreState(session, context, resumeFrom)
+    ? await restoreState(session, context, resumeFrom, schedule.stepsPerEpoch)
     : createInitialState(config);
   const elapsed = () => state.wallSecondsBefore + (performance.now() - started) / 1000;
   context.log(`${config.experiment}/${arm.name} seed=${seed} ${resumeFrom ? `resume at step ${state.step}` : 'start'}: ${config.train.iterations} steps, ${schedule.stepsPerEpoch} per epoch, topk_mode=${arm.topk_mode}, device=${description.device}`);
@@ -94,30 +103,31 @@ export async function trainArm(context: ArmContext, resumeFrom: UsableCheckpoint
   await session.call('close');
   const status = divergence ? 'diverged' : 'completed';
   if (divergence) context.log(`${config.experiment}/${arm.name} seed=${seed} diverged: ${divergence.loss} not finite at step ${divergence.step}`);
-  return { arm, seed, status, steps: state.step, epochs: state.epoch, kFinal: state.k, evaluation: state.evaluation, divergence, rollbacks: state.rollbacks, wallSeconds: elapsed(), description };
+  return { arm, seed, status, steps: state.step, epochs: state.epoch, kFinal: state.k, evaluation: state.evaluation, divergence, rollbacks: state.rollbacks, bestFid: state.bestFid, wallSeconds: elapsed(), description };
 }
 
 function createInitialState(config: ExperimentConfig): ArmState {
-  return { step: 0, epoch: 0, k: config.train.batch_size, evaluation: null, carry: null, wallSecondsBefore: 0, rollbacks: 0, lastCheckpoint: null };
+  return { step: 0, epoch: 0, k: config.train.batch_size, evaluation: null, carry: null, wallSecondsBefore: 0, rollbacks: 0, bestFid: null, lastCheckpoint: null };
 }
 
-async function restoreState(session: PythonSession, context: ArmContext, checkpoint: UsableCheckpoint): Promise<ArmState> {
+async function restoreState(session: PythonSession, context: ArmContext, checkpoint: UsableCheckpoint, stepsPerEpoch: number): Promise<ArmState> {
   const { manifest, path } = checkpoint;
   const restored = await session.call<{ step: number }>('load_checkpoint', { path });
   return {
     step: restored.step,
     epoch: manifest.epoch,
-    k: manifest.k ?? getKAtStep(context, restored.step),
+    k: manifest.k ?? getKAtStep(context, restored.step, stepsPerEpoch),
     evaluation: manifest.evaluation,
     carry: manifest.carry,
     wallSecondsBefore: manifest.wall_seconds,
     rollbacks: 0,
+    bestFid: manifest.best_fid ?? null,
     lastCheckpoint: { path, bytes: manifest.bytes },
   };
 }
 
-function getKAtStep(context: ArmContext, step: number): number {
-  const schedule = getScheduleSettings(context.config);
+function getKAtStep(context: ArmContext, step: number, stepsPerEpoch: number): number {
+  const schedule = getScheduleSettings(context.config, stepsPerEpoch);
   return getKPerStep(Math.max(0, step - 1), 1, context.arm.topk_mode, schedule)[0] as number;
 }
 
@@ -155,6 +165,9 @@ async function finishChunk(
 
   const fresh = !chunk.non_finite && isDue(config.eval.every_epochs) ? await evaluateArm(session, context, state.step) : null;
   if (fresh) state.evaluation = fresh;
+  if (typeof fresh?.fid === 'number' && (!state.bestFid || fresh.fid < state.bestFid.fid)) {
+    state.bestFid = { fid: fresh.fid, step: state.step };
+  }
   context.metrics.append([buildMetricsRow(context, chunk, state, fresh)]);
   if (fresh || chunk.non_finite) logProgress(context, chunk, state, fresh);
   if (!chunk.non_finite && isDue(config.checkpoint.every_epochs)) {
@@ -185,6 +198,7 @@ async function saveCheckpoint(
     bytes: written.bytes,
     sha256: written.sha256,
     evaluation: state.evaluation,
+    best_fid: state.bestFid,
     wall_seconds: wallSeconds,
     written_at: new Date().toISOString(),
     carry,
@@ -205,7 +219,7 @@ async function rollBack(session: PythonSession, context: ArmContext, state: ArmS
   await session.call('load_checkpoint', { path, reseed: state.rollbacks });
   context.log(`${context.config.experiment}/${context.arm.name} seed=${context.seed} ${chunk.non_finite?.loss} not finite at step ${chunk.non_finite?.step}: rollback ${state.rollbacks}/${runtime.max_rollbacks} to step ${manifest.step} with fresh random streams`);
   context.forgetRowsAfter(manifest.step);
-  Object.assign(state, { step: manifest.step, epoch: manifest.epoch, k: manifest.k, evaluation: manifest.evaluation, carry: manifest.carry });
+  Object.assign(state, { step: manifest.step, epoch: manifest.epoch, k: manifest.k, evaluation: manifest.evaluation, bestFid: manifest.best_fid, carry: manifest.carry });
   return true;
 }
 
@@ -220,21 +234,20 @@ function openArmSession(context: ArmContext): Promise<PythonSession> {
   });
 }
 
-export function getScheduleSettings(config: ExperimentConfig): ScheduleSettings {
+// Where both sides compute the epoch length, a disagreement would silently
+// shift the k schedule, so it stops the run.
+export function getScheduleSettings(config: ExperimentConfig, pythonStepsPerEpoch: number): ScheduleSettings {
+  const expected = getStepsPerEpoch(config);
+  if (expected !== null && expected !== pythonStepsPerEpoch) {
+    throw new Error(`Python reports ${pythonStepsPerEpoch} steps per epoch, TypeScript expects ${expected}`);
+  }
   return {
     batchSize: config.train.batch_size,
     gamma: config.topk.gamma,
     nu: config.topk.nu,
     decay: config.topk.decay,
-    stepsPerEpoch: getStepsPerEpoch(config),
+    stepsPerEpoch: pythonStepsPerEpoch,
   };
-}
-
-// Both sides compute the epoch length; a disagreement would silently shift
-// the k schedule, so it stops the run.
-function checkStepsPerEpoch(description: SessionDescription, schedule: ScheduleSettings): void {
-  if (description.steps_per_epoch === schedule.stepsPerEpoch) return;
-  throw new Error(`Python reports ${description.steps_per_epoch} steps per epoch, TypeScript expects ${schedule.stepsPerEpoch}`);
 }
 
 async function evaluateArm(session: PythonSession, context: ArmContext, step: number): Promise<Evaluation> {
@@ -242,7 +255,7 @@ async function evaluateArm(session: PythonSession, context: ArmContext, step: nu
     num_samples: context.config.eval.num_samples,
   });
   context.modeCounts.append(
-    evaluation.mode_counts.map((count, mode) => ({ arm: context.arm.name, seed: context.seed, step, mode, count })),
+    (evaluation.mode_counts ?? []).map((count, mode) => ({ arm: context.arm.name, seed: context.seed, step, mode, count })),
   );
   return evaluation;
 }
@@ -265,13 +278,19 @@ function buildMetricsRow(context: ArmContext, chunk: ChunkResult, state: ArmStat
     threshold_std: evaluation?.threshold_std,
     min_samples: evaluation?.min_samples,
     eval_samples: evaluation?.num_samples,
+    fid: evaluation?.fid,
+    fid_samples: evaluation?.fid_samples,
+    fid_weights: evaluation?.fid_weights,
+    fid_plumbing: evaluation?.fid_plumbing,
+    fid_warning: evaluation?.fid_warning,
   };
 }
 
 export const metricsColumns = [
   'arm', 'seed', 'step', 'epoch', 'k', 'loss_d', 'loss_g', 'd_real', 'd_fake',
   'chunk_seconds', 'modes_recovered', 'high_quality_pct', 'mode_evenness',
-  'threshold_std', 'min_samples', 'eval_samples',
+  'threshold_std', 'min_samples', 'eval_samples', 'fid', 'fid_samples',
+  'fid_weights', 'fid_plumbing', 'fid_warning',
 ] as const;
 
 export const modeCountColumns = ['arm', 'seed', 'step', 'mode', 'count'] as const;
@@ -282,8 +301,12 @@ function logProgress(context: ArmContext, chunk: ChunkResult, state: ArmState, e
     `step ${state.step}/${context.config.train.iterations} epoch ${state.epoch} k=${state.k}`,
     `loss_d=${formatNumber(chunk.loss_d)} loss_g=${formatNumber(chunk.loss_g)}`,
   ];
-  if (evaluation) {
+  if (evaluation?.modes_total) {
     fields.push(`modes=${evaluation.modes_recovered}/${evaluation.modes_total} hq=${formatNumber(evaluation.high_quality_pct)}%`);
+  }
+  if (evaluation?.fid_samples) {
+    const fid = evaluation.fid ?? evaluation.fid_plumbing;
+    fields.push(`${evaluation.fid === null || evaluation.fid === undefined ? `fid(${evaluation.fid_weights}, not reportable)` : 'fid'}=${formatNumber(fid)}`);
   }
   context.log(fields.join(' '));
 }

@@ -23,6 +23,7 @@ export interface CheckpointManifest {
   bytes: number;
   sha256: string;
   evaluation: Evaluation | null;
+  best_fid: { fid: number; step: number } | null;
   wall_seconds: number;
   written_at: string;
   // steps of an epoch interrupted part way; counted when it is resumed
