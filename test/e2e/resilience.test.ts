@@ -123,7 +123,12 @@ describe('interrupts and resume', () => {
     const runDir = newRunDir('corrupt');
     await startAndKill(runDir, 'SIGKILL', 400);
     const directory = join(runDir, 'checkpoints', 'baseline-seed0');
-    const newest = readdirSync(directory).filter((n) => n.endsWith('.pt')).sort().reverse()[0] as string;
+    // the kill may land between a checkpoint and its manifest; corrupt the
+    // newest one that was complete
+    const newest = readdirSync(directory)
+      .filter((n) => n.endsWith('.pt') && existsSync(join(directory, n.replace(/\.pt$/, '.json'))))
+      .sort()
+      .reverse()[0] as string;
     truncateSync(join(directory, newest), Math.floor(statSync(join(directory, newest)).size / 2));
     const resumed = await resumeToEnd(runDir);
     expect(resumed.stderr).toContain(`Skipping checkpoint ${join(directory, newest)}: size`);
