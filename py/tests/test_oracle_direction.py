@@ -2,12 +2,14 @@
 
 import copy
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
 import torch.nn as nn
 
-from conftest import SMALL_CONFIG, parse_strict
+from conftest import REPO_ROOT, SMALL_CONFIG, parse_strict
 from topkgan.analysis.oracle_direction import (
     analyse_checkpoint,
     get_bin_edges,
@@ -111,6 +113,7 @@ def test_when_a_point_sits_on_a_centre_or_stays_then_it_is_left_out_and_counted(
     # (0.5, 0) is as far from both centres: it takes (0, 0) and moves away
     assert summary["mean"] == summary["median"] == -1.0
     assert summary["std"] == 0.0 and summary["positive_fraction"] == 0.0
+    assert summary["negative_fraction"] == 1.0
     assert summary["histogram"] == [1, 0, 0, 0]
     assert summary["mean_displacement_norm"] == pytest.approx(0.05)
 
@@ -298,6 +301,7 @@ def assert_group_is_whole(group: dict) -> None:
     assert sum(group["histogram"]) == group["count"] > 0
     assert -1 <= group["mean"] <= 1 and -1 <= group["median"] <= 1
     assert 0 <= group["std"] <= 1 and 0 <= group["positive_fraction"] <= 1
+    assert group["positive_fraction"] + group["negative_fraction"] <= 1
     assert group["mean_displacement_norm"] > 0
 
 
@@ -335,3 +339,36 @@ def test_when_the_request_is_wrong_then_the_reply_names_the_field(
     reply = ask(checkpoint, **overrides)
     assert reply["error"]["type"] == "ValueError"
     assert message in reply["error"]["message"]
+
+
+def run_module(tmp_path, request) -> subprocess.CompletedProcess:
+    request_path = tmp_path / "request.json"
+    request_path.write_text(json.dumps(request))
+    return subprocess.run(
+        [sys.executable, "-m", "topkgan.analysis.oracle_direction", str(request_path)],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        check=False,
+    )
+
+
+def test_when_run_as_a_module_then_each_request_gets_its_answer_or_error(
+    checkpoint, tmp_path
+):
+    config, path = checkpoint
+    good = {"config": config, "checkpoint": path, "seed": 1, "k": 16}
+    bad = {**good, "k": 0}
+    done = run_module(tmp_path, {"analyses": [good, bad]})
+    assert done.returncode == 0, done.stderr
+
+    first, second = parse_strict(done.stdout)["results"]
+    assert first == analyse_checkpoint(good)
+    assert second["error"]["type"] == "ValueError"
+    assert "k: expected an integer [1, 64], got 0" in second["error"]["message"]
+
+
+def test_when_the_request_file_has_no_analyses_then_the_module_exits_2(tmp_path):
+    done = run_module(tmp_path, {"checkpoint": "x.pt"})
+    assert done.returncode == 2
+    assert 'expected {"analyses": [...]}' in done.stderr

@@ -96,6 +96,23 @@ def test_when_an_experiment_is_drawn_then_four_pngs_are_written(request_for):
             assert file.read(8) == PNG
 
 
+def test_when_oracle_histograms_are_given_then_a_fifth_png_is_drawn(request_for):
+    request = request_for()
+    request["experiments"][0]["oracle"] = {
+        "edges": [-1.0, -0.5, 0.0, 0.5, 1.0],
+        "seeds": 2,
+        "selections": [
+            {"name": "top", "histogram": [0, 1, 5, 2]},
+            {"name": "bottom", "histogram": [0, 0, 0, 0]},
+        ],
+    }
+    oracle = write_suite_figures(request)["files"][-1]
+    assert oracle["kind"] == "oracle_histogram"
+    assert oracle["path"].endswith("mog_grid-oracle.png")
+    with open(oracle["path"], "rb") as file:
+        assert file.read(8) == PNG
+
+
 def test_when_a_sweep_is_given_then_a_heat_map_with_a_missing_cell_is_drawn(
     request_for,
 ):

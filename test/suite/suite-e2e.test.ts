@@ -96,15 +96,30 @@ describe('a quick suite end to end', () => {
     expect(markdown).toContain('broken vs baseline on g25: no seed where both completed, so no comparison of modes recovered.');
     expect(markdown).toMatch(/`g25\/broken-seed1`: failed: Python raised RuntimeError: injected fault at step 5/);
     expect(markdown).toContain('![g25: generator and discriminator loss](figures/g25-losses.png)');
-    for (const name of ['modes-histogram', 'losses', 'k', 'high-quality']) {
+    for (const name of ['modes-histogram', 'losses', 'k', 'high-quality', 'oracle']) {
       expect(existsSync(join(outDir, 'figures', `g25-${name}.png`))).toBe(true);
     }
+  });
+
+  test('when the baseline cells have checkpoints then report.md has the oracle-direction section', () => {
+    const markdown = readFileSync(join(outDir, 'report.md'), 'utf8');
+    const section = markdown.slice(markdown.indexOf('## Oracle direction'), markdown.indexOf('## Figures'));
+    // 60 steps of 10 per epoch: the schedule's k at the last step is floor(64 * 0.99^5)
+    expect(section).toMatch(/\| g25 \| baseline \| top \| 60 of 64 \| 2 \| -?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\] \|/);
+    expect(section).toMatch(/\| g25 \| baseline \| bottom \| 60 of 64 \| 2 \| /);
+    expect(section).toMatch(/\| g25 \| top - bottom mean cosine \| 2 \| [+-]?\d\.\d{3} \[-?\d\.\d{3}, -?\d\.\d{3}\] \| (< )?[\d.]+ \|/);
+    expect(section).toMatch(/\*\*g25\*\*: mean cosine -?\d\.\d{3} \(95% CI .* paired t-test p (=|<) [\d.]+, n = 2\): /);
+    expect(section).toContain('![g25: oracle-direction cosines of one generator step](figures/g25-oracle.png)');
+    const rows = readCsv(join(outDir, 'oracle.csv'));
+    expect(rows.map((r) => [r.experiment, r.arm, r.seed, r.selection, r.samples])).toEqual(
+      ['0', '1'].flatMap((seed) => ['top', 'bottom'].flatMap((selection) => [['g25', 'baseline', seed, selection, 'all'], ['g25', 'baseline', seed, selection, 'kept']])),
+    );
   });
 
   test('when report.html is read then every image is inlined and nothing outside the page is referenced', () => {
     const html = readFileSync(join(outDir, 'report.html'), 'utf8');
     const images = html.match(/<img [^>]*>/g) ?? [];
-    expect(images).toHaveLength(4);
+    expect(images).toHaveLength(5);
     for (const image of images) expect(image).toMatch(/src="data:image\/png;base64,[A-Za-z0-9+/]{1000,}={0,2}"/);
     expect(html).not.toMatch(/(src|href)="(?!data:)/);
     expect(html).toContain('paired t-test p');

@@ -4,9 +4,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { stringify } from 'csv-stringify/sync';
+import { oracleCommand } from '../analysis/oracle-command.js';
+import { oracleSelections, type OracleSettings } from '../analysis/oracle-direction.js';
 import { ensurePythonEnvironment } from '../bridge/python-env.js';
 import { loadConfig, validateConfig, type ConfigOverrides } from '../config/load.js';
 import { formatConfigDocs } from '../config/docs.js';
+import { findEnvironmentProblems } from '../config/environment.js';
 import { createLogger } from '../loop/progress-log.js';
 import { loadRunConfig, runExperiment } from '../loop/run-experiment.js';
 import {
@@ -21,6 +24,7 @@ import { describeSuiteOutcome, runSuite } from '../suite/run-suite.js';
 import { getDefaultRunDir } from '../run/run-folder.js';
 import { packageVersion } from '../version.js';
 import { UserError } from './errors.js';
+import { fidCommand } from './fid-command.js';
 
 interface ConfigFlags {
   set?: string[];
@@ -51,6 +55,17 @@ export function createProgram(): Command {
   ).action(validateCommand);
 
   program
+    .command('fid')
+    .description("Frechet Inception Distance between two image folders or .npz statistics files, like pytorch-fid's command.")
+    .argument('<a>', 'folder of PNG/JPEG images, or an .npz with mu and sigma')
+    .argument('<b>', 'the same for the other side')
+    .option('--weights <weights>', 'pytorch-fid (its standard file in the torch hub cache), a weights file, or random-for-tests', 'pytorch-fid')
+    .option('--batch-size <n>', 'images per Inception forward pass', parsePositiveInteger, 50)
+    .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
+    .option('--json', 'print the reply as JSON')
+    .action(fidCommand);
+
+  program
     .command('resume')
     .description('Continue every unfinished arm and seed of a run folder from its last intact checkpoint.')
     .argument('<run-dir>', 'run folder made by topk-gan run')
@@ -62,6 +77,22 @@ export function createProgram(): Command {
     .argument('<run-dirs...>', 'run folders')
     .option('--out <dir>', 'folder for report.csv and report.md (default: the run folder, when there is one)')
     .action(reportCommand);
+
+  program
+    .command('oracle')
+    .description('Oracle-direction analysis of a mixture-of-Gaussians run: from the newest intact checkpoint of each arm and seed, one generator step on the top-k and one on the bottom-k samples of a fixed latent batch; the cosine between each sample\'s move and the way to its nearest mode. Writes oracle.json and oracle.csv.')
+    .argument('<run-dir>', 'run folder made by topk-gan run (data.kind mog)')
+    .option('--arm <name>', 'only this arm\'s checkpoints (default: every arm)')
+    .option('--seed <n>', 'only this training seed (default: every seed)', (text) => parseInteger('--seed', text, 0))
+    .option('--analysis-seeds <list>', 'seeds of the fixed latent batch, e.g. 0,1,2 or 0-4 (default: 0)', parseSeeds)
+    .option('--selections <list>', `samples each step keeps, among ${oracleSelections.join(', ')} (default: top,bottom)`, parseSelections)
+    .option('--k <n>', 'samples kept by top, bottom and random (default: the top-k schedule\'s k at the checkpoint)', (text) => parseInteger('--k', text, 1))
+    .option('--batch-size <n>', 'latent batch size (default: train.batch_size)', (text) => parseInteger('--batch-size', text, 1))
+    .option('--bins <n>', 'histogram bins on [-1, 1]', (text) => parseInteger('--bins', text, 1))
+    .addOption(new Option('--optimiser <kind>', 'adam: the training step, with the checkpoint\'s moments; sgd: a plain gradient step').choices(['adam', 'sgd']))
+    .option('--lr <x>', 'step size (default: train.lr_g)', parsePositiveNumber)
+    .option('--out <dir>', 'folder for oracle.json and oracle.csv (default: the run folder)')
+    .action(oracleCommand);
 
   program
     .command('suite')
@@ -113,6 +144,30 @@ export function parseSeeds(text: string): number[] {
   return parts.map(Number);
 }
 
+function parseInteger(flag: string, text: string, low: number): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < low) {
+    throw new UserError(`${flag} ${JSON.stringify(text)}: expected a whole number >= ${low}`);
+  }
+  return Number(text);
+}
+
+function parsePositiveNumber(text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new UserError(`--lr ${JSON.stringify(text)}: expected a positive number`);
+  }
+  return value;
+}
+
+function parseSelections(text: string): OracleSettings['selections'] {
+  const names = text.split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !(oracleSelections as readonly string[]).includes(name));
+  if (unknown.length > 0 || new Set(names).size !== names.length) {
+    throw new UserError(`--selections ${JSON.stringify(text)}: expected distinct names among ${oracleSelections.join(', ')}`);
+  }
+  return names as OracleSettings['selections'];
+}
+
 function toOverrides(flags: ConfigFlags): ConfigOverrides {
   return { set: flags.set, seeds: flags.seeds, device: flags.device };
 }
@@ -138,9 +193,14 @@ function reportOutcomes(outcomes: { status: string }[], runDir: string, log: (li
   log(`Done: ${finished}/${outcomes.length} arm-seed cells trained in this call completed. Results in ${runDir}`);
 }
 
+// A config can be valid while this machine lacks its data or FID weights:
+// that is a warning here, and the reason `run` refuses to start.
 function validateCommand(configPath: string, flags: ConfigFlags): void {
   const config = loadConfig(configPath, toOverrides(flags));
   process.stderr.write(`${configPath}: valid\n`);
+  for (const problem of findEnvironmentProblems(config)) {
+    process.stderr.write(`warning: ${problem} (\`topk-gan run\` would refuse to start)\n`);
+  }
   process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
 }
 
@@ -169,11 +229,22 @@ async function suiteCommand(suiteFile: string, flags: SuiteFlags): Promise<void>
   const log = createLogger();
   const outcome = await runSuite({ suiteFile, outDir: flags.out, jobs: flags.jobs, quick: flags.quick ?? false, device: flags.device, log });
   log(describeSuiteOutcome(outcome));
-  const failed = outcome.results.filter((r) => r.status === 'failed' || r.status === 'interrupted');
+  // in the suite's own order, not the order in which parallel cells ended
+  const planOrder = outcome.plan.cells.map((cell) => cell.id);
+  const failed = outcome.results
+    .filter((r) => r.status === 'failed' || r.status === 'interrupted')
+    .sort((a, b) => planOrder.indexOf(a.cell.id) - planOrder.indexOf(b.cell.id));
   if (failed.length > 0) {
     throw new UserError(`${failed.length} of ${outcome.plan.cells.length} cells failed: ${failed.map((r) => r.cell.id).join(', ')}; the report counts them as failed. Run the same command again to resume them.`);
   }
   if (outcome.report.figureError) throw new UserError(`the report was written without figures: ${outcome.report.figureError}`);
+}
+
+function parsePositiveInteger(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
+    throw new UserError(`${JSON.stringify(text)}: expected a whole number >= 1`);
+  }
+  return Number(text);
 }
 
 function parseJobs(text: string): number {

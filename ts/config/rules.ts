@@ -60,15 +60,7 @@ const modelFitsData: Rule = ({ data, model }) => {
   return [];
 };
 
-// The image data sources, models and FID exist on the Python side, but the
-// trainer does not drive them yet; say so before anything starts.
-const imageTrainingIsNotWiredYet: Rule = ({ data }) => {
-  if (!data || data.kind === 'mog') return [];
-  return [`data.kind: "${data.kind}" is validated but training on image data is not available yet; use "mog"`];
-};
-
 const rules: Rule[] = [
-  imageTrainingIsNotWiredYet,
   modelFitsData,
   gridNeedsSquareModeCount,
   minimumKIsAtLeastOne,

@@ -6,6 +6,7 @@ import { ensurePythonEnvironment } from '../bridge/python-env.js';
 import { startPythonBridge, type PythonBridge } from '../bridge/python-session.js';
 import { UserError } from '../cli/errors.js';
 import { diffConfigs, hashConfig } from '../config/compare.js';
+import { prepareConfigForRun } from '../config/environment.js';
 import type { ArmConfig, ExperimentConfig } from '../config/schema.js';
 import { CsvAppender, readCsv, rewriteCsv, type CsvRow } from '../report/csv-file.js';
 import { findUsableCheckpoint, getCheckpointDir, type UsableCheckpoint } from '../run/checkpoints.js';
@@ -37,7 +38,8 @@ export const summaryColumns = [
   'best_fid', 'best_fid_step', 'device', 'wall_s',
 ] as const;
 
-export async function runExperiment(request: RunRequest): Promise<ArmOutcome[]> {
+export async function runExperiment(original: RunRequest): Promise<ArmOutcome[]> {
+  const request = original.resume ? original : { ...original, config: prepareConfigForRun(original.config, original.configPath) };
   const { runDir, log } = request;
   if (!request.resume) checkRunFolderIsFree(runDir);
   const pythonBin = await ensurePythonEnvironment(log);

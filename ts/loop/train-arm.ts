@@ -251,8 +251,12 @@ export function getScheduleSettings(config: ExperimentConfig, pythonStepsPerEpoc
 }
 
 async function evaluateArm(session: PythonSession, context: ArmContext, step: number): Promise<Evaluation> {
+  const { config, arm, seed } = context;
+  const isImageData = config.data.kind !== 'mog';
   const evaluation = await session.call<Evaluation>('evaluate', {
-    num_samples: context.config.eval.num_samples,
+    num_samples: config.eval.num_samples,
+    grid_path: isImageData ? `${context.plotsDir}/grid-${arm.name}-seed${seed}-step${String(step).padStart(7, '0')}.png` : undefined,
+    title: `${config.experiment} ${arm.name} seed ${seed} step ${step}`,
   });
   context.modeCounts.append(
     (evaluation.mode_counts ?? []).map((count, mode) => ({ arm: context.arm.name, seed: context.seed, step, mode, count })),

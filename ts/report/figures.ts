@@ -1,11 +1,8 @@
 // The suite's figures come from a short-lived Python process (matplotlib,
 // no training state), started once per report: a request file in, a JSON
 // reply with the written PNGs out.
-import { writeFileSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { execa } from 'execa';
-import { UserError } from '../cli/errors.js';
-import { packageRoot } from '../paths.js';
+import { resolve } from 'node:path';
+import { runPythonModule } from '../bridge/python-module.js';
 
 export interface FigureArm {
   name: string;
@@ -14,10 +11,19 @@ export interface FigureArm {
   metrics_csv: string[];
 }
 
+// Histograms of the oracle-direction cosines, summed over seeds, one per
+// selection (top, bottom), on the shared bin edges.
+export interface FigureOracle {
+  edges: number[];
+  seeds: number;
+  selections: { name: string; histogram: number[] }[];
+}
+
 export interface FigureExperiment {
   name: string;
   modes_total: number | null;
   arms: FigureArm[];
+  oracle?: FigureOracle;
 }
 
 export interface FigureHeatMap {
@@ -38,7 +44,7 @@ export interface FigureRequest {
 export interface FigureFile {
   experiment: string | null;
   arm: string | null;
-  kind: 'modes_histogram' | 'losses' | 'k' | 'high_quality' | 'heat_map';
+  kind: 'modes_histogram' | 'losses' | 'k' | 'high_quality' | 'heat_map' | 'oracle_histogram';
   title: string;
   path: string;
 }
@@ -46,24 +52,13 @@ export interface FigureFile {
 const figureTimeoutMs = 5 * 60 * 1000;
 
 export async function drawSuiteFigures(request: FigureRequest, pythonBin: string): Promise<FigureFile[]> {
-  mkdirSync(request.out_dir, { recursive: true });
-  const requestPath = resolve(request.out_dir, 'request.json');
-  writeFileSync(requestPath, `${JSON.stringify(request, null, 2)}\n`);
-  const result = await execa(pythonBin, ['-m', 'topkgan.plots.suite', requestPath], {
-    reject: false,
-    timeout: figureTimeoutMs,
-    env: { PYTHONPATH: joinPythonPath(process.env.PYTHONPATH), MPLBACKEND: 'Agg' },
+  const reply = await runPythonModule<{ files: FigureFile[] }>({
+    pythonBin,
+    module: 'topkgan.plots.suite',
+    requestPath: resolve(request.out_dir, 'request.json'),
+    request,
+    what: 'Drawing the figures',
+    timeoutMs: figureTimeoutMs,
   });
-  if (result.exitCode !== 0) {
-    const tail = String(result.stderr ?? '').trim().split('\n').slice(-6).join('\n  ');
-    throw new UserError(`Drawing the figures failed (${pythonBin} -m topkgan.plots.suite exited with ${result.exitCode ?? result.signal}):\n  ${tail}`);
-  }
-  return (JSON.parse(String(result.stdout)) as { files: FigureFile[] }).files;
-}
-
-// The venv installs topkgan in editable mode; an interpreter named by
-// TOPK_GAN_PYTHON may not, so py/ goes on the path too.
-function joinPythonPath(existing: string | undefined): string {
-  const own = join(packageRoot, 'py');
-  return existing ? `${own}:${existing}` : own;
+  return reply.files;
 }

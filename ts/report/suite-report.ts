@@ -1,9 +1,11 @@
 // The report of a suite folder: suite.csv (every number), report.md and a
 // self-contained report.html, built from the cells' summary.csv, run.json
-// and metrics.csv. A cell without a summary row counts as failed.
+// and metrics.csv, and oracle.csv from the baseline cells' checkpoints. A
+// cell without a summary row counts as failed.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
+import { toOracleCsvRows } from '../analysis/oracle-direction.js';
 import { runFiles } from '../run/run-folder.js';
 import {
   aggregateSummaries,
@@ -18,6 +20,7 @@ import { readCsv } from './csv-file.js';
 import { renderHtml, renderMarkdown, type Block } from './document.js';
 import { drawSuiteFigures, type FigureFile, type FigureRequest } from './figures.js';
 import { formatDuration } from './format.js';
+import { analyseSuiteOracle, buildOracleBlocks, toFigureOracle, type SuiteOracle } from './oracle-section.js';
 import { buildSweepGrids, buildSweepTable, getSweepMeans, type SweepAxes, type SweepGrid } from './sweep.js';
 import { buildGroupTable, buildPairedTable, statisticsNote } from './tables.js';
 import { describeArm, describeComparison } from './verdict.js';
@@ -60,9 +63,10 @@ export interface SuiteReport {
   comparisons: PairedDifference[];
   files: string[];
   figureError?: string;
+  oracle: SuiteOracle;
 }
 
-export const suiteFiles = { csv: 'suite.csv', markdown: 'report.md', html: 'report.html', figures: 'figures' } as const;
+export const suiteFiles = { csv: 'suite.csv', oracleCsv: 'oracle.csv', markdown: 'report.md', html: 'report.html', figures: 'figures' } as const;
 
 export async function writeSuiteReport(input: SuiteReportInput): Promise<SuiteReport> {
   const rows = input.cells.map(readCellRow);
@@ -71,25 +75,40 @@ export async function writeSuiteReport(input: SuiteReportInput): Promise<SuiteRe
   const baselineOf = (experiment: string) => input.experiments.find((e) => e.name === experiment)?.baseline_experiment;
   const comparisons = compareWithBaselines(groups, metrics, baselineOf);
   const sweepGrids = input.sweep ? buildSweepGrids(input.sweep, getConfigsByExperiment(input), groups) : [];
+  const oracle = await analyseSuiteOracle({
+    outDir: input.outDir,
+    experiments: input.experiments,
+    cells: input.cells.map((cell, index) => ({ ...cell, status: rows[index]?.status ?? 'missing' })),
+    pythonBin: input.pythonBin,
+  });
 
   let figures: FigureFile[] = [];
   let figureError: string | undefined;
   try {
-    figures = await drawSuiteFigures(buildFigureRequest(input, groups, sweepGrids), input.pythonBin);
+    figures = await drawSuiteFigures(buildFigureRequest(input, groups, sweepGrids, oracle), input.pythonBin);
   } catch (error) {
     figureError = (error as Error).message;
   }
 
-  const blocks = buildReportBlocks({ input, groups, comparisons, sweepGrids, figures, figureError });
+  const blocks = buildReportBlocks({ input, groups, comparisons, sweepGrids, figures, figureError, oracle });
   const paths = {
     csv: join(input.outDir, suiteFiles.csv),
+    oracleCsv: join(input.outDir, suiteFiles.oracleCsv),
     markdown: join(input.outDir, suiteFiles.markdown),
     html: join(input.outDir, suiteFiles.html),
   };
   writeFileSync(paths.csv, stringify(buildSuiteCsvRows(groups, comparisons), { header: true }));
+  const oracleRows = buildOracleCsvRows(oracle);
+  if (oracleRows.length > 0) writeFileSync(paths.oracleCsv, stringify(oracleRows, { header: true }));
   writeFileSync(paths.markdown, renderMarkdown(blocks));
   writeFileSync(paths.html, renderHtml(blocks, `Suite ${input.name}`, input.outDir));
-  return { groups, comparisons, files: [paths.csv, paths.markdown, paths.html], figureError };
+  const files = [paths.csv, ...(oracleRows.length > 0 ? [paths.oracleCsv] : []), paths.markdown, paths.html];
+  return { groups, comparisons, files, figureError, oracle };
+}
+
+// oracle.csv of the suite: the rows of `topk-gan oracle`, per experiment.
+function buildOracleCsvRows(oracle: SuiteOracle) {
+  return oracle.seedResults.flatMap((r) => toOracleCsvRows([r], { experiment: r.experiment }));
 }
 
 // The cell's summary row, or a row that records why there is none.
@@ -149,7 +168,7 @@ export function buildSuiteCsvRows(groups: GroupStatistics[], comparisons: Paired
   );
 }
 
-function buildFigureRequest(input: SuiteReportInput, groups: GroupStatistics[], sweepGrids: SweepGrid[]): FigureRequest {
+function buildFigureRequest(input: SuiteReportInput, groups: GroupStatistics[], sweepGrids: SweepGrid[], oracle: SuiteOracle): FigureRequest {
   const cellDir = (experiment: string, arm: string, seed: string) =>
     input.cells.find((c) => c.experiment === experiment && c.arm === arm && String(c.seed) === seed)?.dir;
   return {
@@ -168,6 +187,7 @@ function buildFigureRequest(input: SuiteReportInput, groups: GroupStatistics[], 
             .filter((dir): dir is string => dir !== undefined)
             .map((dir) => join(dir, runFiles.metrics)),
         })),
+        oracle: toFigureOracle(oracle, experiment.name),
       };
     }),
     heat_maps: sweepGrids.map((grid) => ({
@@ -188,6 +208,7 @@ interface ReportParts {
   sweepGrids: SweepGrid[];
   figures: FigureFile[];
   figureError?: string;
+  oracle: SuiteOracle;
 }
 
 function buildReportBlocks(parts: ReportParts): Block[] {
@@ -198,6 +219,7 @@ function buildReportBlocks(parts: ReportParts): Block[] {
     ...buildSettingsBlocks(input, parts.groups),
     ...buildResultBlocks(parts),
     ...buildSweepBlocks(parts),
+    ...buildOracleBlocks(parts.oracle, parts.figures, input.outDir),
     ...buildFigureBlocks(parts),
     ...buildFailureBlocks(input, parts.groups),
   ];
@@ -289,7 +311,8 @@ function buildFigureBlocks({ figures, figureError, input }: ReportParts): Block[
   const blocks: Block[] = [{ kind: 'heading', level: 2, text: 'Figures' }];
   if (figureError) blocks.push({ kind: 'paragraph', text: `The figures could not be drawn: ${figureError}` });
   for (const experiment of input.experiments) {
-    const own = figures.filter((f) => f.experiment === experiment.name);
+    // the oracle histograms sit in their own section
+    const own = figures.filter((f) => f.experiment === experiment.name && f.kind !== 'oracle_histogram');
     if (own.length === 0) continue;
     blocks.push({ kind: 'heading', level: 3, text: experiment.name });
     blocks.push(...own.map((f): Block => ({ kind: 'image', alt: f.title, path: relative(input.outDir, f.path) })));

@@ -16,6 +16,9 @@ is 1 for a sample moving straight towards its mode and -1 straight away. The
 paper's claim: updates from the worst-scored samples can push samples away
 from their nearest mode, so "bottom" should show more negative cosines.
 
+`topk-gan oracle RUN_DIR` runs this on a run's checkpoints, through `main`
+below; suite reports run it on each seed's baseline checkpoint.
+
 Choices:
 - Ties: a point exactly as far from two centres goes to the centre of lower
   index, in the order of `get_mode_centres`.
@@ -35,7 +38,10 @@ Choices:
 """
 
 import copy
+import json
 import math
+import sys
+import traceback
 from dataclasses import dataclass
 from typing import Callable
 
@@ -44,7 +50,7 @@ import torch
 import torch.nn as nn
 
 from topkgan.data.mixture import get_mode_centres
-from topkgan.json_api import finite_or_none, json_function
+from topkgan.json_api import describe_error, finite_or_none, json_function
 from topkgan.losses.adversarial import get_losses
 from topkgan.models.mlp import create_discriminator, create_generator
 from topkgan.train.checkpoint import read_checkpoint
@@ -292,10 +298,11 @@ def summarise_group(
     """Statistics of the cosines of the samples at `indices`.
 
     `samples` = `count` + `excluded_on_centre` + `excluded_zero_displacement`;
-    mean, median, std (population, ddof 0) and positive_fraction (share of
-    cosines > 0) cover the `count` defined cosines and are null when there
-    are none; `histogram` counts them in the bins of `edges` and sums to
-    `count`; `mean_displacement_norm` (data units) covers every sample.
+    mean, median, std (population, ddof 0), positive_fraction (share of
+    cosines > 0) and negative_fraction (share < 0) cover the `count` defined
+    cosines and are null when there are none; `histogram` counts them in the
+    bins of `edges` and sums to `count`; `mean_displacement_norm` (data
+    units) covers every sample.
     """
     cosines = result.cosines[indices].numpy()
     defined = cosines[~np.isnan(cosines)]
@@ -312,14 +319,16 @@ def summarise_group(
 
 
 def describe_cosines(cosines: np.ndarray) -> dict:
-    """Mean, median, std and share above zero of float64 cosines [n]."""
+    """Mean, median, std and shares above and below zero of float64 cosines [n]."""
+    names = ("mean", "median", "std", "positive_fraction", "negative_fraction")
     if len(cosines) == 0:
-        return dict.fromkeys(("mean", "median", "std", "positive_fraction"))
+        return dict.fromkeys(names)
     return {
         "mean": finite_or_none(cosines.mean()),
         "median": finite_or_none(np.median(cosines)),
         "std": finite_or_none(cosines.std()),
         "positive_fraction": float((cosines > 0).mean()),
+        "negative_fraction": float((cosines < 0).mean()),
     }
 
 
@@ -441,3 +450,44 @@ def describe_settings(settings: AnalysisSettings, config: dict) -> dict:
 
 
 oracle_direction = json_function(analyse_checkpoint)
+
+
+def analyse_each(requests: list[dict]) -> list[dict]:
+    """`analyse_checkpoint` of every request; a failure is that entry's error.
+
+    One bad checkpoint does not cost the others their answer: its entry is
+    {"error": {"type", "message", "traceback"}}, as a bridge call answers.
+    """
+    results = []
+    for request in requests:
+        try:
+            results.append(analyse_checkpoint(request))
+        except Exception as error:
+            traceback.print_exc(file=sys.stderr)
+            results.append(describe_error(error))
+    return results
+
+
+def main(argv: list[str]) -> int:
+    """``python -m topkgan.analysis.oracle_direction REQUEST_JSON_FILE``.
+
+    The file holds {"analyses": [request, ...]}, each request as
+    `analyse_checkpoint` takes it; {"results": [...]}, in the same order,
+    goes to stdout (see ts/analysis/oracle-direction.ts).
+    """
+    if len(argv) != 2:
+        usage = "usage: python -m topkgan.analysis.oracle_direction REQUEST_JSON_FILE"
+        print(usage, file=sys.stderr)
+        return 2
+    with open(argv[1], encoding="utf-8") as file:
+        request = json.load(file)
+    analyses = request.get("analyses") if isinstance(request, dict) else None
+    if not isinstance(analyses, list):
+        print(f'{argv[1]}: expected {{"analyses": [...]}}', file=sys.stderr)
+        return 2
+    print(json.dumps({"results": analyse_each(analyses)}, allow_nan=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

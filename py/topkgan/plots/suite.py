@@ -8,13 +8,18 @@ ts/report/figures.ts)::
      "experiments": [{"name": "mog-grid25", "modes_total": 25,
                       "arms": [{"name": "top", "topk_mode": "top",
                                 "final_modes": [9, 11, 8],
-                                "metrics_csv": [path, ...]}]}],
+                                "metrics_csv": [path, ...]}],
+                      "oracle": {"edges": [-1.0, ..., 1.0], "seeds": 3,
+                                 "selections": [{"name": "top",
+                                                 "histogram": [4, 0, ...]}]}}],
      "heat_maps": [{"arm": "top", "x_label": "topk.gamma", "y_label": "topk.nu",
                     "x_values": ["0.95", "0.99"], "y_values": ["0.5", "1"],
                     "means": [[12.0, null], [10.5, 9.0]]}]}
 
 Every metrics.csv is one cell: one arm, one seed. Bands show the minimum and
-maximum over seeds at each step, the line their mean.
+maximum over seeds at each step, the line their mean. "oracle" (optional)
+holds the oracle-direction cosines of topkgan.analysis.oracle_direction,
+counted per bin and summed over seeds.
 """
 
 import json
@@ -63,6 +68,10 @@ def write_experiment_figures(experiment: dict, out_dir: str) -> list[dict]:
         "k": (f"{name}: k over training", k_plot),
         "high_quality": (f"{name}: high-quality % over training", quality),
     }
+    if experiment.get("oracle"):
+        oracle = write_oracle_histogram(experiment["oracle"], f"{prefix}-oracle.png")
+        title = f"{name}: oracle-direction cosines of one generator step"
+        titles["oracle_histogram"] = (title, oracle)
     return [describe(name, kind, title, path) for kind, (title, path) in titles.items()]
 
 
@@ -130,6 +139,35 @@ def write_modes_histogram(arms: list[dict], modes_total: int | None, path: str) 
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_title("modes recovered at the end, over seeds")
+    return save(figure, path)
+
+
+def write_oracle_histogram(oracle: dict, path: str) -> str:
+    """Share of samples per cosine bin, one outline per selection (top, bottom).
+
+    Counts are pooled over seeds and divided by their total, so selections
+    with different numbers of defined cosines stay comparable.
+    """
+    figure = create_figure(figsize=(7, 4))
+    axes = figure.add_subplot()
+    edges = np.asarray(oracle["edges"], dtype=float)
+    for index, selection in enumerate(oracle["selections"]):
+        counts = np.asarray(selection["histogram"], dtype=float)
+        if counts.sum() == 0:
+            continue
+        shares = counts / counts.sum()
+        colour = f"C{index}"
+        axes.stairs(shares, edges, fill=True, alpha=0.3, color=colour)
+        axes.stairs(shares, edges, label=selection["name"], color=colour)
+    axes.axvline(0.0, color="grey", linewidth=0.8, linestyle="--")
+    axes.set_xlim(-1.0, 1.0)
+    axes.set_xlabel("cos(move of G(z), direction to its nearest mode)")
+    axes.set_ylabel(f"share of samples (pooled over {oracle['seeds']} seeds)")
+    axes.set_title("one generator step from each seed's checkpoint", fontsize="medium")
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize="small")
+    else:
+        axes.text(0.5, 0.5, "no defined cosine", ha="center", transform=axes.transAxes)
     return save(figure, path)
 
 

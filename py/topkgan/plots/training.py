@@ -26,7 +26,37 @@ def write_training_plots(request: dict) -> dict:
         write_loss_plot(rows, os.path.join(out_dir, "losses.png")),
         write_k_plot(rows, os.path.join(out_dir, "k.png")),
     ]
+    fid_column = get_fid_column(rows)
+    if fid_column:
+        files.append(write_fid_plot(rows, fid_column, os.path.join(out_dir, "fid.png")))
     return {"files": files}
+
+
+def get_fid_column(rows: list[dict]) -> str | None:
+    """"fid" where it has values, else "fid_plumbing" (test weights), else None."""
+    for column in ("fid", "fid_plumbing"):
+        if any(to_number(row.get(column)) is not None for row in rows):
+            return column
+    return None
+
+
+def write_fid_plot(rows: list[dict], column: str, path: str) -> str:
+    """FID against the generator step, one line per arm and seed.
+
+    Values from other than pytorch-fid's weights are plotted under their own
+    name, "fid_plumbing", with the weights in the title: never as FID.
+    """
+    figure = create_figure(figsize=(6, 4))
+    axes = figure.add_subplot()
+    for (arm, seed), points in sort_series(get_series(rows, column)):
+        plot_points(axes, points, f"{arm} seed {seed}", marker="o")
+    label_axes(axes, column)
+    if column != "fid":
+        weights = next((row["fid_weights"] for row in rows if row.get("fid_weights")), "?")
+        axes.set_title(f"not a FID: Inception weights {weights}")
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    return path
 
 
 def read_metrics(path: str) -> list[dict]:

@@ -16,11 +16,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from topkgan.data.mixture import get_mode_centres, sample_mixture
 from topkgan.json_api import finite_or_none, json_method
 from topkgan.losses.adversarial import get_losses
-from topkgan.metrics.modes import mode_metrics
-from topkgan.models.mlp import create_discriminator, create_generator
 from topkgan.train import faults, process_control
 from topkgan.train.checkpoint import (
     capture_global_random_states,
@@ -28,11 +25,11 @@ from topkgan.train.checkpoint import (
     restore_global_random_states,
     write_checkpoint,
 )
+from topkgan.train.problems import GRID_IMAGES, GRID_LATENT_SEED, create_problem
 from topkgan.train.selection import MODES, effective_k, select_indices
 
 # one independent random stream per purpose, so that no stream shifts another
 INIT_STREAM, DATA_STREAM, LATENT_STREAM, SELECTION_STREAM, EVALUATION_STREAM = range(5)
-EVALUATION_ROWS = 65536
 
 
 def derive_seed(seed: int, *keys: int) -> int:
@@ -56,10 +53,6 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
-def get_steps_per_epoch(config: dict) -> int:
-    return max(1, config["data"]["epoch_samples"] // config["train"]["batch_size"])
-
-
 @dataclass
 class RandomStreams:
     """CPU generators for the training streams of one seed."""
@@ -79,17 +72,27 @@ def create_streams(seed: int, salt: int = 0) -> RandomStreams:
     )
 
 
-def create_networks(model: dict, seed: int, device: torch.device) -> tuple:
-    """Generator and discriminator, initialised from the seed alone.
+def create_networks(problem, seed: int, device: torch.device) -> tuple:
+    """Generator and discriminator for the problem, initialised from the seed alone.
 
     The global RNG is forked so that building the networks neither depends
     on nor disturbs anything else; every arm of a seed starts identical.
     """
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(derive_seed(seed, INIT_STREAM))
-        generator = create_generator(model)
-        discriminator = create_discriminator(model)
+        generator, discriminator = problem.create_networks()
     return generator.to(device), discriminator.to(device)
+
+
+@contextlib.contextmanager
+def evaluation_mode(network: nn.Module):
+    """BatchNorm uses its running statistics and updates none of them."""
+    was_training = network.training
+    network.eval()
+    try:
+        yield network
+    finally:
+        network.train(was_training)
 
 
 def create_optimisers(generator: nn.Module, discriminator: nn.Module, train: dict):
@@ -126,7 +129,6 @@ class TrainingSession:
     """Training state of one arm and one seed on one device."""
 
     def __init__(self, config: dict, arm: dict, seed: int, device: str | None = None):
-        check_supported(config)
         self.config = config
         self.arm = arm
         self.seed = seed
@@ -136,11 +138,11 @@ class TrainingSession:
             torch.use_deterministic_algorithms(True, warn_only=True)
 
         self.batch_size = config["train"]["batch_size"]
-        self.steps_per_epoch = get_steps_per_epoch(config)
-        self.centres = get_mode_centres(config["data"])
-        self.device_centres = torch.from_numpy(self.centres).to(self.device)
+        self.problem = create_problem(config, seed, self.device)
+        self.problem.grid_images = self.generate_grid_images
+        self.steps_per_epoch = self.problem.steps_per_epoch
         self.generator, self.discriminator = create_networks(
-            config["model"], seed, self.device
+            self.problem, seed, self.device
         )
         self.optimiser_g, self.optimiser_d = create_optimisers(
             self.generator, self.discriminator, config["train"]
@@ -148,6 +150,7 @@ class TrainingSession:
         losses = get_losses(config["train"]["loss"])
         self.discriminator_loss, self.generator_loss = losses
         self.streams = create_streams(seed)
+        self.stream_salt = 0
         self.step = 0
         self.closed = False
 
@@ -161,8 +164,8 @@ class TrainingSession:
             "cuda_available": torch.cuda.is_available(),
             "batch_size": self.batch_size,
             "steps_per_epoch": self.steps_per_epoch,
-            "modes_total": len(self.centres),
             "pid": os.getpid(),
+            **self.problem.describe(),
         }
 
     @json_method
@@ -189,6 +192,7 @@ class TrainingSession:
                 for name in ("data", "latent", "selection")
             },
             "global_random": capture_global_random_states(),
+            "stream_salt": self.stream_salt,
             "extra": request.get("extra"),
         }
         return {"step": self.step, **write_checkpoint(request["path"], state)}
@@ -206,37 +210,26 @@ class TrainingSession:
             getattr(self.streams, name).set_state(stream_state)
         restore_global_random_states(state["global_random"])
         self.step = state["step"]
+        self.set_stream_salt(state.get("stream_salt", 0), restore=False)
         if request.get("reseed"):
             # a rollback after divergence: new streams, or the same steps
             # would replay into the same non-finite loss
-            self.streams = create_streams(self.seed, salt=int(request["reseed"]))
+            self.set_stream_salt(int(request["reseed"]), restore=True)
         return {"step": self.step, "extra": state.get("extra")}
 
     @json_method
     def evaluate(self, request: dict) -> dict:
-        """Mode metrics of `num_samples` fresh generator samples."""
+        """The problem's metrics: modes for the mixture, FID and a grid for images."""
         self.check_open()
-        settings = self.config["eval"]
-        samples = self.generate_samples(
-            request.get("num_samples", settings["num_samples"])
-        )
-        return mode_metrics(
-            samples,
-            self.centres,
-            self.config["data"]["sigma"],
-            settings["threshold_std"],
-            settings["min_samples"],
-        )
+        return self.problem.evaluate(self.generate_batches, request)
 
     @json_method
     def write_sample_plot(self, request: dict) -> dict:
-        """Scatter generator samples over the mode centres into `path` (PNG)."""
-        from topkgan.plots.samples import write_sample_scatter
-
+        """Samples into `path` (PNG): a scatter over the modes, or an image grid."""
         self.check_open()
-        samples = self.generate_samples(request.get("num_samples", 2500))
         title = request.get("title") or self.get_default_title()
-        write_sample_scatter(request["path"], samples, self.centres, title)
+        n = request.get("num_samples", 2500)
+        self.problem.write_samples(self.generate_batches, request["path"], title, n)
         return {"files": [request["path"]]}
 
     @json_method
@@ -305,11 +298,20 @@ class TrainingSession:
             return self.batch_size
         return effective_k(k, self.batch_size, self.batch_size)
 
+    def set_stream_salt(self, salt: int, restore: bool) -> None:
+        """Use the streams of `salt` (0: the seed's own); fresh ones if `restore`."""
+        self.stream_salt = salt
+        if hasattr(self.problem, "order_salt"):
+            self.problem.order_salt = salt
+        if restore:
+            self.streams = create_streams(self.seed, salt=salt)
+
     def run_step(self, k: int, mode: str) -> StepStats:
         """One discriminator and one generator update; the step of the paper."""
-        # draw the real batch and the latents, each from its own stream
+        # draw the real batch and the latents, each from its own stream; an
+        # image epoch's last batch may be short, and the fakes match it
         real = self.sample_real(self.batch_size)
-        latents = self.sample_latents(self.batch_size, self.streams.latent)
+        latents = self.sample_latents(len(real), self.streams.latent)
         fake = self.generator(latents)
 
         # update the discriminator on real and detached fake samples
@@ -326,8 +328,8 @@ class TrainingSession:
         return stats
 
     def sample_real(self, n: int) -> torch.Tensor:
-        sigma = self.config["data"]["sigma"]
-        return sample_mixture(self.device_centres, n, sigma, self.streams.data)
+        """The real batch of the current step (the mixture draws n from its stream)."""
+        return self.problem.sample_real(self.step, n, self.streams)
 
     def sample_latents(self, n: int, stream: torch.Generator) -> torch.Tensor:
         """Standard normal latents [n, latent_dim], drawn on the CPU."""
@@ -336,8 +338,12 @@ class TrainingSession:
 
     def update_discriminator(self, real: torch.Tensor, fake: torch.Tensor) -> StepStats:
         """One Adam step on D; no step when its loss is not finite."""
-        logits = self.discriminator(torch.cat([real, fake])).squeeze(1)
-        real_logits, fake_logits = logits[: len(real)], logits[len(real) :]
+        if self.problem.separate_discriminator_batches:
+            real_logits = self.discriminator(real).squeeze(1)
+            fake_logits = self.discriminator(fake).squeeze(1)
+        else:
+            logits = self.discriminator(torch.cat([real, fake])).squeeze(1)
+            real_logits, fake_logits = logits[: len(real)], logits[len(real) :]
         loss = self.discriminator_loss(real_logits, fake_logits)
         stats = get_discriminator_stats(loss, real_logits, fake_logits)
         if not math.isfinite(stats.loss_d):
@@ -367,22 +373,33 @@ class TrainingSession:
             self.optimiser_g.step()
         return value
 
-    @torch.no_grad()
-    def generate_samples(self, n: int) -> np.ndarray:
-        """n generator samples as float32 [n, 2] on the CPU.
+    def generate_batches(self, n: int, batch: int):
+        """n generator samples, in CPU float32 batches of at most `batch`.
 
         Latents come from a stream seeded by (seed, step), so evaluating
-        twice at one step gives the same samples and never shifts training.
+        twice at one step gives the same samples and never shifts training;
+        the generator runs in eval mode, so BatchNorm statistics stay as
+        training left them.
         """
-        if not isinstance(n, int) or n < 1:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"num_samples: expected a positive integer, got {n!r}")
 
         stream = create_cpu_generator(self.seed, EVALUATION_STREAM, self.step)
-        parts = []
-        for start in range(0, n, EVALUATION_ROWS):
-            latents = self.sample_latents(min(EVALUATION_ROWS, n - start), stream)
-            parts.append(self.generator(latents).float().cpu())
-        return torch.cat(parts).numpy()
+        for start in range(0, n, batch):
+            latents = self.sample_latents(min(batch, n - start), stream)
+            with torch.no_grad(), evaluation_mode(self.generator):
+                yield self.generator(latents).float().cpu()
+
+    def generate_grid_images(self) -> torch.Tensor:
+        """Images of one fixed latent batch, the same for every arm, seed and step."""
+        stream = create_cpu_generator(GRID_LATENT_SEED, EVALUATION_STREAM)
+        latents = self.sample_latents(GRID_IMAGES, stream)
+        with torch.no_grad(), evaluation_mode(self.generator):
+            return self.generator(latents).float().cpu()
+
+    def generate_samples(self, n: int) -> np.ndarray:
+        """n generator samples as one float32 array on the CPU."""
+        return torch.cat(list(self.generate_batches(n, 65536))).numpy()
 
 
 def get_discriminator_stats(
@@ -392,13 +409,6 @@ def get_discriminator_stats(
     values = [loss, real_logits.sigmoid().mean(), fake_logits.sigmoid().mean()]
     loss_d, d_real, d_fake = torch.stack(values).detach().tolist()
     return StepStats(loss_d=loss_d, d_real=d_real, d_fake=d_fake)
-
-
-def check_supported(config: dict) -> None:
-    if config["data"]["kind"] != "mog":
-        raise ValueError(f'data.kind: expected "mog", got {config["data"]["kind"]!r}')
-    if config["model"]["kind"] != "mlp":
-        raise ValueError(f'model.kind: expected "mlp", got {config["model"]["kind"]!r}')
 
 
 def check_k_per_step(k_per_step: object) -> list[int]:
