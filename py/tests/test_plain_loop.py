@@ -18,6 +18,7 @@ def test_k_schedule_decays_per_step_when_asked(config):
 
 def test_when_run_as_a_script_then_the_final_evaluation_is_written(config, tmp_path):
     config["train"]["iterations"] = 25
+    config["checkpoint"] = {"every_epochs": 1, "keep": 3}
     config_path, out_path = tmp_path / "config.json", tmp_path / "out.json"
     config_path.write_text(json.dumps(config), encoding="utf-8")
     assert plain_loop.main([str(config_path), "top", "0", str(out_path)]) == 0
@@ -26,3 +27,11 @@ def test_when_run_as_a_script_then_the_final_evaluation_is_written(config, tmp_p
     assert result["non_finite"] is None
     assert result["evaluation"]["num_samples"] == 500
     assert result["evaluation"]["modes_total"] == 25
+    # the same work as the CLI: a metrics row per chunk, checkpoints, plots
+    files = tmp_path / "out-files"
+    rows = (files / "metrics.csv").read_text(encoding="utf-8").splitlines()
+    assert [row.split(",")[2] for row in rows[1:]] == ["10", "20", "25"]
+    assert sorted(path.name for path in files.glob("*.pt")) == [
+        "step-00000010.pt", "step-00000020.pt", "step-00000025.pt"
+    ]
+    assert {"samples.png", "losses.png", "k.png"} <= {path.name for path in files.glob("*.png")}

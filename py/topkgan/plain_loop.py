@@ -3,17 +3,27 @@
     python -m topkgan.plain_loop CONFIG_JSON ARM_MODE SEED OUT_JSON
 
 CONFIG_JSON is a resolved config (a file, or the JSON text itself). The loop
-does per chunk what ts/loop/train-arm.ts does: one JSON train_chunk call per
-epoch with the k schedule of ts/topk/schedule.ts, an evaluation every
-eval.every_epochs epochs and at the end. OUT_JSON gets the final evaluation.
+does the work ts/loop/train-arm.ts asks of Python, in the same order: one
+JSON train_chunk call per epoch with the k schedule of ts/topk/schedule.ts,
+an evaluation every eval.every_epochs epochs and at the end, a checkpoint
+every checkpoint.every_epochs epochs and at the end, a metrics row per
+epoch, and at the end the sample plot and the training plots. So the
+benchmark's ratio is what the orchestrator (Node, the bridge, the
+TypeScript loop) adds, not the work both must do. OUT_JSON gets the final
+evaluation; the files go into a folder beside it.
 """
 
+import csv
 import json
 import math
+import os
 import sys
 import time
 
+from topkgan.plots.training import write_training_plots
 from topkgan.train.session import TrainingSession
+
+METRIC_COLUMNS = ("arm", "seed", "step", "epoch", "k", "loss_d", "loss_g", "d_real", "d_fake")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,8 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(config_arg)
     session = TrainingSession(config, {"name": mode, "topk_mode": mode}, int(seed_arg))
 
+    out_dir = os.path.splitext(out_path)[0] + "-files"
+    os.makedirs(out_dir, exist_ok=True)
     result = {"experiment": config["experiment"], "topk_mode": mode}
-    result.update(seed=int(seed_arg), **train(session, config, mode))
+    result.update(seed=int(seed_arg), **train(session, config, mode, out_dir))
+    call(session.write_sample_plot, {"path": os.path.join(out_dir, "samples.png"), "num_samples": 2500})
+    call(write_training_plots, {"metrics_csv": os.path.join(out_dir, "metrics.csv"), "out_dir": out_dir})
     result["seconds_total"] = time.perf_counter() - started
     with open(out_path, "w", encoding="utf-8") as file:
         json.dump(result, file, indent=2, allow_nan=False)
@@ -43,11 +57,14 @@ def load_config(config_arg: str) -> dict:
         return json.load(file)
 
 
-def train(session: TrainingSession, config: dict, mode: str) -> dict:
+def train(session: TrainingSession, config: dict, mode: str, out_dir: str) -> dict:
     """Train to train.iterations or divergence; return the last evaluation."""
     per_epoch = session.steps_per_epoch
     total = config["train"]["iterations"]
     step, epoch, evaluation, non_finite = 0, 0, None, None
+    metrics_file = open(os.path.join(out_dir, "metrics.csv"), "w", newline="", encoding="utf-8")
+    metrics = csv.DictWriter(metrics_file, METRIC_COLUMNS, extrasaction="ignore")
+    metrics.writeheader()
     while step < total and not non_finite:
         # one chunk = the rest of the current epoch, cut at the last step
         count = min(per_epoch - step % per_epoch, total - step)
@@ -59,9 +76,17 @@ def train(session: TrainingSession, config: dict, mode: str) -> dict:
             epoch += 1
 
         # evaluate on the cadence and at the end, never after divergence
-        is_due = epoch_done and epoch % config["eval"]["every_epochs"] == 0
-        if not non_finite and (is_due or step >= total):
+        def is_due(every: int) -> bool:
+            return step >= total or (epoch_done and epoch % every == 0)
+
+        if not non_finite and is_due(config["eval"]["every_epochs"]):
             evaluation = evaluate(session, config)
+        metrics.writerow({**chunk, "arm": mode, "seed": session.seed, "epoch": epoch, "k": k_per_step[-1]})
+        metrics_file.flush()
+        if not non_finite and is_due(config["checkpoint"]["every_epochs"]):
+            path = os.path.join(out_dir, f"step-{step:08d}.pt")
+            call(session.save_checkpoint, {"path": path})
+    metrics_file.close()
     return {
         "step": step,
         "epochs": epoch,

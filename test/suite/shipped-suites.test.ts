@@ -6,8 +6,8 @@ import { loadSuite } from '../../ts/suite/load.js';
 
 describe('configs/suites', () => {
   test.each([
-    ['reproduction.yaml', false, 20],
-    ['reproduction.yaml', true, 12],
+    ['reproduction.yaml', false, 40],
+    ['reproduction.yaml', true, 24],
     ['sensitivity.yaml', false, 30],
     ['sensitivity.yaml', true, 12],
   ])('when %s is planned with quick = %s then it has %i cells whose configs resolve', (file, quick, cells) => {
