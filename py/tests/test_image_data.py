@@ -167,6 +167,12 @@ def test_when_labels_do_not_match_the_images_then_the_error_gives_both_counts(
     assert str(error.value) == f"{labels}: expected 2 labels (one per image), found 3"
 
 
+def test_when_a_folder_holds_the_idx_files_itself_then_find_mnist_files_takes_it(tmp_path):
+    (tmp_path / "train-images-idx3-ubyte").write_bytes(b"")
+    found = find_mnist_files(tmp_path)
+    assert found == {"train": (tmp_path / "train-images-idx3-ubyte", None)}
+
+
 def test_when_a_package_has_no_idx_files_then_find_mnist_files_raises(tmp_path):
     with pytest.raises(FileNotFoundError, match="expected MNIST files"):
         find_mnist_files(tmp_path)
@@ -285,8 +291,8 @@ def test_when_files_are_broken_then_one_error_lists_every_problem(tmp_path):
     assert "truncated" in lines[2].split("(", 1)[1].lower()
     assert lines[3].startswith("<root>/good/e_fake.png: unreadable or truncated image")
     assert lines[4] == (
-        "<root>/good/h_alpha.png: unreadable or truncated image "
-        "(ValueError: mode RGBA, expected L or RGB without alpha)"
+        "<root>/good/h_alpha.png: a readable image in PIL mode RGBA, expected "
+        "grayscale (L) or RGB without alpha; convert it, e.g. drop the alpha channel"
     )
     assert lines[5:] == [
         "<root>/good/f_small.png: size 6x8 (HxW), expected 8x8 like most images "
@@ -319,8 +325,8 @@ def test_when_images_sit_in_root_and_in_class_folders_then_scan_refuses(tmp_path
         scan_image_folder(tmp_path)
 
     assert get_problem_lines(error.value, tmp_path) == [
-        "<root>: images 1 directly in it (e.g. loose.png) and others in class "
-        "folders; expected one layout or the other"
+        "<root>: 1 image(s) directly in it (e.g. loose.png) and 1 in class "
+        "folders; expected all in class folders or none"
     ]
 
 
@@ -431,3 +437,28 @@ def test_when_no_batch_would_come_out_then_iterate_batches_raises_at_once():
         iterate_batches(3, 5, generator, drop_last=True)
     with pytest.raises(ValueError, match="batch_size: expected at least 1, got 0"):
         iterate_batches(3, 0, generator, drop_last=False)
+
+
+def test_when_a_folder_has_many_problems_then_the_message_lists_twenty_and_counts_the_rest(
+    tmp_path,
+):
+    from topkgan.data.images import ImageFolderError, scan_image_folder
+
+    for index in range(25):
+        (tmp_path / f"{index:02d}.png").write_text("not an image")
+    with pytest.raises(ImageFolderError) as raised:
+        scan_image_folder(tmp_path)
+    lines = str(raised.value).splitlines()
+    assert lines[0] == f"image folder {tmp_path}: 25 problems"
+    assert len(lines) == 1 + 20 + 1 and lines[-1] == "  ... and 5 more"
+    assert len(raised.value.problems) == 25
+
+
+def test_when_a_limit_is_given_then_only_the_first_files_are_checked_and_read(tmp_path):
+    from topkgan.data.images import load_image_folder
+
+    for index in range(4):
+        Image.new("L", (8, 8), index * 60).save(tmp_path / f"{index}.png")
+    (tmp_path / "9-broken.png").write_text("never read with a limit of 4")
+    dataset = load_image_folder(tmp_path, limit=4)
+    assert dataset.images.shape == (4, 1, 8, 8)

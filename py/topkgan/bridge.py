@@ -10,9 +10,11 @@ import os
 import platform
 import sys
 import time
+import traceback
 
 import torch
 
+from topkgan.json_api import describe_error, to_json
 from topkgan.plots.training import write_training_plots
 from topkgan.train import process_control
 from topkgan.train.session import TrainingSession
@@ -31,9 +33,29 @@ def open_session(request_json: str) -> TrainingSession:
     write_log_header(request)
     process_control.install()
     process_control.set_heartbeat(request.get("heartbeat_path"))
-    return TrainingSession(
-        request["config"], request["arm"], request["seed"], request.get("device")
-    )
+    try:
+        return TrainingSession(
+            request["config"], request["arm"], request["seed"], request.get("device")
+        )
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        return FailedSession(error)
+
+
+class FailedSession:
+    """Stands in for a session that could not open: every method answers
+    with the error, as a JSON error reply.
+
+    An exception raised across pythonia reaches Node as a single line of
+    its stack text; an error reply keeps a many-line message (every bad
+    file of an image folder) whole.
+    """
+
+    def __init__(self, error: Exception):
+        self.reply = to_json(describe_error(error))
+
+    def __getattr__(self, name: str):
+        return lambda request_json="{}": self.reply
 
 
 def redirect_output(log_path: str) -> None:

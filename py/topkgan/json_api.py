@@ -68,8 +68,16 @@ def finite_or_none(value: float | None) -> float | None:
 
 
 def describe_error(error: Exception) -> dict:
+    """Type, message and the traceback's end; no traceback for an input error.
+
+    An exception class with `is_input_error = True` is about the user's data
+    or settings, and its message names what to fix: code lines would only
+    bury it.
+    """
     lines = traceback.format_exception(error)
     tail = [line.rstrip() for line in "".join(lines).splitlines()][-TRACEBACK_LINES:]
+    if getattr(error, "is_input_error", False):
+        tail = []
     return {
         "error": {
             "type": type(error).__name__,

@@ -120,9 +120,11 @@ describe('topk-gan run on a broken image folder', () => {
     const png = readFileSync(join(process.cwd(), 'test', 'fixtures', 'tiny.png'));
     for (const name of ['a.png', 'b.png']) writeFileSync(join(folder, name), png);
     writeFileSync(join(folder, 'cut.png'), png.subarray(0, Math.floor(png.length / 2)));
-    const result = await runCli(['run', 'configs/cifar10-dcgan.yaml', '--out', join(scratch, 'broken-run'), '--set', 'data.kind=image-folder', '--set', `data.root=${folder}`, ...shortImageRun(2, 2)], { env });
-    expect(result.exitCode).not.toBe(0);
-    expect(result.stderr).toMatch(/cut\.png/);
+    // a limit of 3 takes a.png, b.png and cut.png, in sorted order
+    const result = await runCli(['run', 'configs/cifar10-dcgan.yaml', '--out', join(scratch, 'broken-run'), '--set', 'data.kind=image-folder', '--set', `data.root=${folder}`, ...shortImageRun(2, 3)], { env });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`image folder ${folder}: 1 problem\n  ${join(folder, 'cut.png')}: unreadable or truncated image`);
+    expect(readRunJson(join(scratch, 'broken-run')).status).toBe('failed');
     expect(result.stderr).not.toMatch(/internal error/);
   });
 
@@ -141,5 +143,35 @@ describe('topk-gan run on a broken image folder', () => {
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain("eval.fid.weights: pytorch-fid's Inception weights are not at");
     expect(existsSync(runDir)).toBe(false);
+  });
+});
+
+describe('topk-gan fid', () => {
+  const sideA = join(scratch, 'fid-a');
+  const sideB = join(scratch, 'fid-b');
+
+  beforeAll(() => {
+    const png = readFileSync(join(process.cwd(), 'test', 'fixtures', 'tiny.png'));
+    for (const [folder, count] of [[sideA, 3], [sideB, 4]] as const) {
+      mkdirSync(folder);
+      for (let i = 0; i < count; i++) writeFileSync(join(folder, `${i}.png`), png);
+    }
+  });
+
+  test('when two folders are compared with test weights then the value is plumbing, never a FID', async () => {
+    const result = await runCli(['fid', sideA, sideB, '--weights', 'random-for-tests', '--json'], { env });
+    expect(result.exitCode).toBe(0);
+    const reply = JSON.parse(String(result.stdout));
+    expect(reply).toMatchObject({ fid: null, weights_id: 'random-for-tests', counts: [3, 4] });
+    // identical images on both sides: the distance is round-off from zero
+    expect(reply.fid_plumbing).toBeGreaterThanOrEqual(0);
+    expect(reply.fid_plumbing).toBeLessThan(1e-3);
+    expect(result.stderr).toContain('fewer than the 2048 feature dimensions');
+  });
+
+  test('when a side does not exist then the error names it', async () => {
+    const result = await runCli(['fid', sideA, join(scratch, 'nowhere'), '--weights', 'random-for-tests'], { env });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`fid: ${join(scratch, 'nowhere')} does not exist`);
   });
 });

@@ -31,7 +31,9 @@ export async function fidCommand(first: string, second: string, flags: FidFlags)
   for (const side of [first, second]) {
     if (!existsSync(side)) throw new UserError(`fid: ${side} does not exist; expected a folder of images or an .npz statistics file`);
   }
-  checkWeights(flags.weights);
+  // two statistics files need no Inception, so no weights file either
+  const bothStatistics = [first, second].every((side) => side.toLowerCase().endsWith('.npz'));
+  if (!bothStatistics) checkWeights(flags.weights);
   const pythonBin = await ensurePythonEnvironment(createLogger());
   const requestDir = mkdtempSync(join(tmpdir(), 'topk-gan-fid-'));
   try {
@@ -62,6 +64,7 @@ function checkWeights(weights: string): void {
 }
 
 function printReply(reply: FidReply, asJson: boolean): void {
+  for (const note of reply.notes) process.stderr.write(`warning: ${note}\n`);
   if (asJson) {
     process.stdout.write(`${JSON.stringify(reply)}\n`);
     return;
@@ -71,5 +74,4 @@ function printReply(reply: FidReply, asJson: boolean): void {
     ? `FID: ${reply.fid.toFixed(4)}`
     : `not a FID (Inception weights ${reply.weights_id}): ${reply.fid_plumbing?.toFixed(4)}`;
   process.stdout.write(`${line}\n`);
-  for (const note of reply.notes) process.stderr.write(`warning: ${note}\n`);
 }

@@ -60,7 +60,7 @@ export function createProgram(): Command {
     .argument('<a>', 'folder of PNG/JPEG images, or an .npz with mu and sigma')
     .argument('<b>', 'the same for the other side')
     .option('--weights <weights>', 'pytorch-fid (its standard file in the torch hub cache), a weights file, or random-for-tests', 'pytorch-fid')
-    .option('--batch-size <n>', 'images per Inception forward pass', parsePositiveInteger, 50)
+    .option('--batch-size <n>', 'images per Inception forward pass', (text: string) => parsePositiveInteger(text, '--batch-size'), 50)
     .option('--device <device>', 'cpu, cuda or cuda:N', 'cpu')
     .option('--json', 'print the reply as JSON')
     .action(fidCommand);
@@ -240,9 +240,9 @@ async function suiteCommand(suiteFile: string, flags: SuiteFlags): Promise<void>
   if (outcome.report.figureError) throw new UserError(`the report was written without figures: ${outcome.report.figureError}`);
 }
 
-function parsePositiveInteger(text: string): number {
+function parsePositiveInteger(text: string, option: string): number {
   if (!/^\d+$/.test(text.trim()) || Number(text) < 1) {
-    throw new UserError(`${JSON.stringify(text)}: expected a whole number >= 1`);
+    throw new UserError(`${option} ${JSON.stringify(text)}: expected a whole number >= 1`);
   }
   return Number(text);
 }

@@ -10,6 +10,8 @@ export interface SessionDescription {
   steps_per_epoch: number;
   modes_total: number | null;
   pid: number;
+  // the data as the Python side loaded them (source, count, resize, ...)
+  data?: Record<string, unknown>;
 }
 
 export interface ChunkResult {

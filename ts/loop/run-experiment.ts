@@ -61,10 +61,24 @@ async function runLocked(request: RunRequest, pythonBin: string): Promise<ArmOut
   log(`Resolved config: ${JSON.stringify(config)}`);
 
   let bridge: PythonBridge | null = null;
-  let removeHandlers = () => {};
   const stop: StopRequest = { signal: null };
+  // Until the Python side is up there is nothing to checkpoint: a signal
+  // then only records the run as interrupted, so run.json never says
+  // "running" for a process that is gone.
+  const stopBeforeTraining = (signal: NodeJS.Signals) => {
+    finishRunRecord(runDir, record, 'interrupted', `received ${signal} before training started`);
+    process.stderr.write(`Stopped by ${signal} before training started. Continue with: npx topk-gan resume ${runDir}\n`);
+    process.exit(getSignalExitCode(signal));
+  };
+  process.once('SIGINT', stopBeforeTraining);
+  process.once('SIGTERM', stopBeforeTraining);
+  let removeHandlers = () => {
+    process.off('SIGINT', stopBeforeTraining);
+    process.off('SIGTERM', stopBeforeTraining);
+  };
   try {
     bridge = await startPythonBridge(pythonBin, bridgeCallTimeoutMs);
+    removeHandlers();
     const heartbeatPath = resolve(runDir, '.heartbeat');
     bridge.watchHeartbeat(heartbeatPath, config.runtime.stall_timeout_s);
     removeHandlers = installStopHandlers(stop, bridge, (signal) => {
@@ -143,7 +157,7 @@ async function trainAllArms(bridge: PythonBridge, request: RunRequest, record: R
   for (const seed of config.seeds) {
     for (const arm of config.arms) {
       if (finished.has(`${arm.name}/${seed}`)) continue;
-      if (controls.stop.signal) throw new RunInterrupted(controls.stop.signal);
+      if (controls.stop.signal) throw new RunInterrupted(controls.stop.signal, request.runDir);
       const forgetRowsAfter = (step: number) => {
         const isLater = (row: Record<string, string>) => row.arm === arm.name && row.seed === String(seed) && Number(row.step) > step;
         rewriteCsv(metricsPath, (row) => !isLater(row));
@@ -191,6 +205,8 @@ function recordOutcome(runDir: string, record: RunRecord, outcome: ArmOutcome): 
   record.device = description.device;
   record.versions = { ...(record.versions as object), python: description.python, torch: description.torch, numpy: description.numpy };
   record.cuda_available = description.cuda_available;
+  // what the Python side found in the data: count, shape, resize method
+  if (description.data) record.data = description.data;
   record.timings[`${outcome.arm.name}/seed${outcome.seed}`] = round(outcome.wallSeconds, 3);
   writeJsonAtomic(join(runDir, runFiles.run), record);
 }
@@ -210,8 +226,9 @@ function buildSummaryRow(config: ExperimentConfig, outcome: ArmOutcome): CsvRow 
     modes_recovered: evaluation?.modes_recovered,
     high_quality_pct: evaluation?.high_quality_pct,
     mode_evenness: evaluation?.mode_evenness,
-    threshold_std: config.eval.threshold_std,
-    min_samples: config.eval.min_samples,
+    // the mode thresholds mean something only where modes were counted
+    threshold_std: evaluation?.modes_total ? config.eval.threshold_std : undefined,
+    min_samples: evaluation?.modes_total ? config.eval.min_samples : undefined,
     eval_samples: evaluation?.num_samples,
     status: outcome.status,
     diverged_step: outcome.divergence?.step,

@@ -9,8 +9,11 @@ export interface StopRequest {
 }
 
 export class RunInterrupted extends UserError {
-  constructor(readonly signal: string) {
-    super(`Interrupted by ${signal}; a checkpoint was written. Continue with: npx topk-gan resume <run folder>`, getSignalExitCode(signal as NodeJS.Signals));
+  constructor(
+    readonly signal: string,
+    runDir: string,
+  ) {
+    super(`Interrupted by ${signal}; a checkpoint was written. Continue with: npx topk-gan resume ${runDir}`, getSignalExitCode(signal as NodeJS.Signals));
     this.name = 'RunInterrupted';
   }
 }

