@@ -8,15 +8,12 @@
 //      ../shared/data), time per step of the `top` arm against `none`
 //      (target <= 1.02).
 // Options: --images N (1000), --chunks N (10) of --steps N (20).
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseOptions, python, root, run } from './bench-support.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const python = process.env.TOPK_GAN_PYTHON ?? join(root, '.venv', 'bin', 'python');
-const options = parseOptions(process.argv.slice(2));
+const options = parseOptions(process.argv.slice(2), { images: 1000, chunks: 10, steps: 20 }, []);
 const scratch = mkdtempSync(join(tmpdir(), 'topk-bench-images-'));
 const tarball = join(root, '..', 'shared', 'data', 'cifar10-jpeg-test.tar.gz');
 
@@ -42,23 +39,4 @@ try {
   }
 } finally {
   rmSync(scratch, { recursive: true, force: true });
-}
-
-function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0) {
-    process.stderr.write(result.stdout + result.stderr);
-    throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
-  }
-  return result;
-}
-
-function parseOptions(argv) {
-  const parsed = { images: 1000, chunks: 10, steps: 20 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]?.replace(/^--/, '');
-    if (!(key in parsed) || argv[i + 1] === undefined) throw new Error(`unknown or incomplete option ${argv[i]}`);
-    parsed[key] = Number(argv[i + 1]);
-  }
-  return parsed;
 }

@@ -6,15 +6,12 @@
 //      (target <= 1.02).
 // Options: --config FILE (default configs/mog-grid25.yaml), --repeats N (2),
 // --iterations N (the config's), --chunks N (40) of --steps N (100).
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { parseOptions, python, run } from './bench-support.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const python = process.env.TOPK_GAN_PYTHON ?? join(root, '.venv', 'bin', 'python');
-const options = parseOptions(process.argv.slice(2));
+const options = parseOptions(process.argv.slice(2), { config: 'configs/mog-grid25.yaml', repeats: 2, iterations: null, chunks: 40, steps: 100 }, ['config']);
 const scratch = mkdtempSync(join(tmpdir(), 'topk-bench-'));
 
 const overrides = ['--set', 'arms=[{name: topk, topk_mode: top}]', '--device', 'cpu'];
@@ -50,23 +47,4 @@ function timeCommand(command, args) {
   const started = process.hrtime.bigint();
   run(command, args);
   return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
-function run(command, args) {
-  const result = spawnSync(command, args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  if (result.status !== 0) {
-    process.stderr.write(result.stdout + result.stderr);
-    throw new Error(`${command} ${args.join(' ')} exited with ${result.status}`);
-  }
-  return result;
-}
-
-function parseOptions(argv) {
-  const parsed = { config: 'configs/mog-grid25.yaml', repeats: 2, iterations: null, chunks: 40, steps: 100 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i]?.replace(/^--/, '');
-    if (!(key in parsed) || argv[i + 1] === undefined) throw new Error(`unknown or incomplete option ${argv[i]}`);
-    parsed[key] = key === 'config' ? argv[i + 1] : Number(argv[i + 1]);
-  }
-  return parsed;
 }
