@@ -20,6 +20,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from topkgan.train import process_control
+
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
 # one resampling method for every resized image, recorded with the run
@@ -387,6 +389,7 @@ def read_shapes(files: list[pathlib.Path]) -> tuple[dict, list[str]]:
     """(height, width, channels) per readable file; a problem per other file."""
     shapes, problems = {}, []
     for path in files:
+        process_control.beat()  # 50,000 files take a while; the run is alive
         try:
             shapes[path] = read_shape(path)
         except UnsupportedImageMode as error:

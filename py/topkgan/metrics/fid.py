@@ -34,6 +34,7 @@ from pytorch_fid.fid_score import calculate_frechet_distance
 from pytorch_fid.inception import InceptionV3
 
 from topkgan.data.images import read_image_files, scan_image_folder
+from topkgan.train import process_control
 
 DIMS = 2048
 STANDARD_WEIGHTS = "pytorch-fid"
@@ -266,6 +267,8 @@ def get_batch_activations(
     images: torch.Tensor, model: InceptionV3, device: str | torch.device
 ) -> np.ndarray:
     """Pool features of one batch, float32 [n, 2048]."""
+    # a 10,000-image FID on a CPU takes many minutes: show the run is alive
+    process_control.beat()
     with torch.no_grad():
         features = model(to_inception_input(images).to(device))[0]
 
