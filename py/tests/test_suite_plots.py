@@ -123,16 +123,21 @@ def test_when_a_sweep_is_given_then_a_heat_map_with_a_missing_cell_is_drawn(
     assert heat_map["path"].endswith("sweep-top-modes.png")
 
 
-def test_when_run_as_a_module_then_the_reply_is_json_on_stdout(request_for, tmp_path):
+def run_suite_module(request: dict, tmp_path) -> subprocess.CompletedProcess:
+    """`python -m topkgan.plots.suite REQUEST_FILE`, as ts/report/figures.ts runs it."""
     request_path = tmp_path / "request.json"
-    request_path.write_text(json.dumps(request_for()))
-    done = subprocess.run(
+    request_path.write_text(json.dumps(request))
+    return subprocess.run(
         [sys.executable, "-m", "topkgan.plots.suite", str(request_path)],
         capture_output=True,
         text=True,
         cwd=REPO_ROOT,
         check=False,
     )
+
+
+def test_when_run_as_a_module_then_the_reply_is_json_on_stdout(request_for, tmp_path):
+    done = run_suite_module(request_for(), tmp_path)
     assert done.returncode == 0, done.stderr
     assert len(json.loads(done.stdout)["files"]) == 4
 
@@ -143,14 +148,6 @@ def test_when_a_metrics_file_is_missing_then_the_module_fails_naming_it(
     request = request_for()
     cells = request["experiments"][0]["arms"][0]["metrics_csv"]
     cells.append(str(tmp_path / "gone.csv"))
-    request_path = tmp_path / "request.json"
-    request_path.write_text(json.dumps(request))
-    done = subprocess.run(
-        [sys.executable, "-m", "topkgan.plots.suite", str(request_path)],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        check=False,
-    )
+    done = run_suite_module(request, tmp_path)
     assert done.returncode != 0
     assert "gone.csv" in done.stderr

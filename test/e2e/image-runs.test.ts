@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 import { readCsv } from '../../ts/report/csv-file.js';
 import { getKForEpoch } from '../../ts/topk/schedule.js';
 import { readRunJson, runCli } from './helpers.js';
@@ -16,6 +16,15 @@ jest.setTimeout(900_000);
 const scratch = mkdtempSync(join(tmpdir(), 'topk-images-e2e-'));
 const env = { ...process.env, TOPK_GAN_CACHE_DIR: join(scratch, 'cache') };
 const cifarTarball = join(process.cwd(), '..', 'shared', 'data', 'cifar10-jpeg-test.tar.gz');
+
+// A 32x32 RGB gradient, made here with PIL so the repository holds no image files.
+const tinyPng = join(scratch, 'tiny.png');
+execaSync(join(process.cwd(), '.venv', 'bin', 'python'), ['-c', [
+  'import sys; from PIL import Image',
+  'image = Image.new("RGB", (32, 32))',
+  'image.putdata([(x * 8, y * 8, (x * y) % 256) for y in range(32) for x in range(32)])',
+  'image.save(sys.argv[1])',
+].join('\n'), tinyPng]);
 
 // Three epochs of 10 steps, FID from 32 samples at the end only.
 function shortImageRun(batchSize: number, limit: number): string[] {
@@ -117,7 +126,7 @@ describe('topk-gan run on a broken image folder', () => {
   test('when a file is truncated then the run fails naming the file and what was found', async () => {
     const folder = join(scratch, 'broken');
     mkdirSync(folder);
-    const png = readFileSync(join(process.cwd(), 'test', 'fixtures', 'tiny.png'));
+    const png = readFileSync(tinyPng);
     for (const name of ['a.png', 'b.png']) writeFileSync(join(folder, name), png);
     writeFileSync(join(folder, 'cut.png'), png.subarray(0, Math.floor(png.length / 2)));
     // a limit of 3 takes a.png, b.png and cut.png, in sorted order
@@ -151,7 +160,7 @@ describe('topk-gan fid', () => {
   const sideB = join(scratch, 'fid-b');
 
   beforeAll(() => {
-    const png = readFileSync(join(process.cwd(), 'test', 'fixtures', 'tiny.png'));
+    const png = readFileSync(tinyPng);
     for (const [folder, count] of [[sideA, 3], [sideB, 4]] as const) {
       mkdirSync(folder);
       for (let i = 0; i < count; i++) writeFileSync(join(folder, `${i}.png`), png);
